@@ -1,0 +1,5 @@
+import sys
+
+from mlpkit.cli import run
+
+sys.exit(run())
