@@ -87,4 +87,5 @@ __all__ = [
     "seed_everything",
     "to_tensors",
     "tracking_mode",
+    "validate_config",
 ]

@@ -10,11 +10,10 @@ one inside a loop, and :func:`save_figure` writes one to disk.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import io
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -125,7 +124,7 @@ def plot_histories(histories: Mapping[str, TrainingHistory], title: str | None =
         raise ValueError("Pass at least one history, e.g. {'keras': history}.")
     figure, loss_axes, accuracy_axes = _curve_figure(title or "Comparison of runs")
     colors = [f"C{index % 10}" for index in range(len(histories))]
-    for (name, history), color in zip(histories.items(), colors):
+    for (name, history), color in zip(histories.items(), colors, strict=True):
         if not len(history):
             raise ValueError(f"The history {name!r} is empty.")
         epochs = np.arange(1, len(history) + 1)
@@ -272,7 +271,7 @@ def plot_most_confused(
     columns = min(8, len(wrong))
     rows = int(np.ceil(len(wrong) / columns))
     figure, grid = _image_grid(len(wrong), rows, columns, cell_size=1.6)
-    for index, axes in zip(wrong, grid):
+    for index, axes in zip(wrong, grid, strict=True):
         axes.imshow(pictures[index], cmap="gray_r")
         title = f"true: {names[true_labels[index]]}\npred: {names[predicted_labels[index]]}"
         if confidence is not None:

@@ -174,6 +174,9 @@ def results_table(results: Mapping[str, Mapping], *, with_original: bool = True)
                 row.append(f"{ORIGINAL_RESULTS[framework][key]:.4f}")
         rows.append(row)
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
