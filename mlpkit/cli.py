@@ -36,6 +36,33 @@ def reproduce_main(*, notebooks_dir: Path, profile: str, results_dir: Path) -> i
     return 0
 
 
+def accuracy_study_main(
+    *,
+    framework: str,
+    seeds: list[int],
+    profile: str,
+    notebooks_dir: Path,
+    work_dir: Path,
+    output: Path,
+) -> int:
+    """Train a reference notebook over several seeds and record mean ± sd test accuracy."""
+    from mlpkit.reference import accuracy_study
+
+    entry = accuracy_study(
+        framework=framework,
+        seeds=seeds,
+        profile=profile,
+        notebooks_dir=notebooks_dir,
+        work_dir=work_dir,
+        output=output,
+    )
+    print(
+        f"{framework} ({profile}): test accuracy {entry['test_accuracy_mean']:.4f} "
+        f"± {entry['test_accuracy_sd']:.4f} over seeds {seeds}; written to {output}"
+    )
+    return 0
+
+
 def settings_main() -> int:
     """Print every setting, its environment variable, current value and description."""
     from mlpkit.settings import load_settings
@@ -45,6 +72,13 @@ def settings_main() -> int:
     return 0
 
 
+def _parse_seeds(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--seeds must be comma-separated integers, got {text!r}.") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlpkit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--notebooks", type=Path, default=DEFAULT_NOTEBOOKS)
     reproduce.add_argument("--profile", choices=list(PROFILES), default="class")
     reproduce.add_argument("--results", type=Path, default=Path("results"))
+    study = commands.add_parser("accuracy-study", help="train a reference notebook over seeds")
+    study.add_argument("--framework", choices=["tensorflow", "pytorch"], required=True)
+    study.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated, e.g. 0,1,2,3,4")
+    study.add_argument("--profile", choices=list(PROFILES), default="full")
+    study.add_argument("--notebooks", type=Path, default=DEFAULT_NOTEBOOKS)
+    study.add_argument("--work", type=Path, default=Path("results") / "scratch" / "study")
+    study.add_argument("--output", type=Path, default=Path("results") / "reference-accuracy.json")
     commands.add_parser("settings", help="list the settings and their environment variables")
     return parser
 
@@ -64,6 +105,15 @@ def run(argv: list[str] | None = None) -> int:
                 notebooks_dir=arguments.notebooks,
                 profile=arguments.profile,
                 results_dir=arguments.results,
+            )
+        if arguments.command == "accuracy-study":
+            return accuracy_study_main(
+                framework=arguments.framework,
+                seeds=_parse_seeds(arguments.seeds),
+                profile=arguments.profile,
+                notebooks_dir=arguments.notebooks,
+                work_dir=arguments.work,
+                output=arguments.output,
             )
         return settings_main()
     except ValueError as error:

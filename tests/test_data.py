@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import os
 import shutil
 import socket
 import threading
@@ -33,21 +32,13 @@ from mlpkit.data import (
     read_idx,
 )
 from mlpkit.settings import Settings
+from tests.conftest import DATA_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(
-    os.environ.get("FASHION_MNIST_DIR") or REPO_ROOT.parent / "shared" / "data" / "fashion-mnist"
-)
 GZ_NAMES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
-)
-
-pytestmark = pytest.mark.skipif(
-    not all((DATA_DIR / name).is_file() for name in GZ_NAMES),
-    reason=f"Fashion-MNIST files not found in {DATA_DIR}; set FASHION_MNIST_DIR.",
 )
 
 

@@ -1,0 +1,83 @@
+"""Every solution notebook runs top to bottom, through the instructor's own command.
+
+``mlpkit reproduce`` (the README's main job) executes the four notebooks with
+nbclient in the ``class`` profile; the full-profile tests train the reference
+models to the accuracy the course promises.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from mlpkit.cli import reproduce_main, run
+from mlpkit.reference import accuracy_study
+from tests.conftest import SOLUTIONS_DIR
+
+NOTEBOOKS = sorted(SOLUTIONS_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+def _images(path) -> int:
+    notebook = nbformat.read(path, as_version=4)
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+def test_four_solution_notebooks() -> None:
+    assert [path.name for path in NOTEBOOKS] == [
+        "01-data-exploration.ipynb",
+        "02-tensorflow-mlp.ipynb",
+        "03-pytorch-mlp.ipynb",
+        "04-framework-comparison.ipynb",
+    ]
+
+
+def test_main_job_runs_every_notebook_in_the_class_profile(tmp_path, capsys) -> None:
+    assert reproduce_main(notebooks_dir=SOLUTIONS_DIR, profile="class", results_dir=tmp_path) == 0
+    printed = capsys.readouterr().out
+    assert "TensorFlow (original)" in printed and "0.8867" in printed
+    for framework in ("tensorflow", "pytorch"):
+        result = json.loads((tmp_path / "class" / f"{framework}.json").read_text())
+        assert result["profile"] == "class"
+        assert len(result["history"]["loss"]) == 10, "the class profile caps training at 10 epochs"
+        assert result["metrics"]["test_accuracy"] > 0.85, f"{framework} trained poorly"
+    executed = tmp_path / "class" / "executed"
+    minimum_figures = {"01": 2, "02": 3, "03": 3, "04": 3}
+    for notebook in NOTEBOOKS:
+        assert _images(executed / notebook.name) >= minimum_figures[notebook.name[:2]], (
+            notebook.name
+        )
+    assert list((tmp_path / "runs").glob("*/history.json")), "tracking wrote local histories"
+
+
+def test_comparison_without_framework_results_says_what_to_run(tmp_path, capsys) -> None:
+    only_comparison = tmp_path / "notebooks"
+    only_comparison.mkdir()
+    (only_comparison / NOTEBOOKS[3].name).write_bytes(NOTEBOOKS[3].read_bytes())
+    code = run(["reproduce", "--notebooks", str(only_comparison), "--results", str(tmp_path)])
+    assert code == 1
+    assert "Run 02-tensorflow-mlp.ipynb" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])
+def test_reference_solution_reaches_full_accuracy_on_cpu(framework, tmp_path) -> None:
+    """The full profile (the Adam config's own 19 epochs) on this CPU: at least 0.87."""
+    output = tmp_path / "accuracy.json"
+    entry = accuracy_study(
+        framework=framework,
+        seeds=[0, 1],
+        profile="full",
+        notebooks_dir=SOLUTIONS_DIR,
+        work_dir=tmp_path / "work",
+        output=output,
+    )
+    for seed_run in entry["runs"]:
+        assert seed_run["test_accuracy"] >= 0.87, seed_run
+    assert json.loads(output.read_text())["full"][framework]["seeds"] == [0, 1]
