@@ -16,7 +16,7 @@ def test_to_tensors_scales_like_to_tensor() -> None:
     image_tensor, label_tensor = to_tensors(images, labels)
     assert image_tensor.dtype == torch.float32 and label_tensor.dtype == torch.int64
     assert torch.allclose(image_tensor * 255, torch.from_numpy(images).float())
-    assert 0.0 <= image_tensor.min() and image_tensor.max() <= 1.0
+    assert image_tensor.min() >= 0.0 and image_tensor.max() <= 1.0
     with pytest.raises(ValueError, match="shape"):
         to_tensors(images.reshape(10, -1), labels)
 
