@@ -1,0 +1,89 @@
+"""The committed student release is exactly what nbgrader generates from solutions/.
+
+Also checks what the release must never contain (solutions, reference answers,
+hidden tests) and what it must contain (stubs, visible checks, 100 points).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+ASSIGNMENT = "mlp-fashion-mnist"
+RELEASE_DIR = REPO_ROOT / "assignments" / ASSIGNMENT
+SOURCE_DIR = REPO_ROOT / "solutions" / ASSIGNMENT
+NBGRADER = Path(sys.executable).with_name("nbgrader")
+
+
+def _notebooks(folder: Path) -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text()) for path in sorted(folder.glob("*.ipynb"))}
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory) -> Path:
+    course = tmp_path_factory.mktemp("course")
+    shutil.copytree(REPO_ROOT / "solutions", course / "solutions")
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    completed = subprocess.run(
+        [str(NBGRADER), "generate_assignment", ASSIGNMENT, "--force", "--no-db"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return course / "assignments" / ASSIGNMENT
+
+
+def test_committed_release_matches_the_solutions(regenerated) -> None:
+    fresh = _notebooks(regenerated)
+    committed = _notebooks(RELEASE_DIR)
+    assert sorted(committed) == sorted(fresh)
+    stale = [name for name in fresh if fresh[name] != committed[name]]
+    assert not stale, (
+        f"assignments/ is out of date for {stale}: run "
+        f"`.venv/bin/nbgrader generate_assignment {ASSIGNMENT} --force --no-db` and commit."
+    )
+
+
+def _release_cells():
+    for path in sorted(RELEASE_DIR.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            yield path.name, cell
+
+
+def test_release_gives_no_answer_away() -> None:
+    forbidden = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Reference answer", "xavier_uniform_(module")
+    for name, cell in _release_cells():
+        for text in forbidden:
+            assert text not in cell.source, f"{name} leaks {text!r}"
+
+
+def test_every_task_is_a_stub_with_a_docstring_or_an_answer_box() -> None:
+    for name, cell in _release_cells():
+        grading = cell.metadata.get("nbgrader", {})
+        if grading.get("solution") and cell.cell_type == "code":
+            assert "raise NotImplementedError()" in cell.source, f"{name}:{grading['grade_id']}"
+            if "def " in cell.source:
+                assert '"""' in cell.source, f"{name}:{grading['grade_id']} lacks a docstring"
+        if grading.get("solution") and cell.cell_type == "markdown":
+            assert cell.source.strip() == "YOUR ANSWER HERE"
+
+
+def test_points_sum_to_one_hundred() -> None:
+    points = {}
+    for name, cell in _release_cells():
+        grading = cell.metadata.get("nbgrader", {})
+        if grading.get("grade"):
+            points[f"{name}:{grading['grade_id']}"] = grading["points"]
+    assert sum(points.values()) == 100, points
+    assert sum(1 for name in points if ":answer_" in name) >= 5, "written answers are graded by hand"
