@@ -1,0 +1,1 @@
+"""Hidden checks: pytest tests that judge what the sandboxed probes observed."""

@@ -1,0 +1,1 @@
+"""Running student code: the sandboxed subprocess and the probes that run inside it."""
