@@ -6,8 +6,23 @@ solutions, and `assignments/` is committed, never edited by hand.
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821  (nbgrader injects get_config)
+
+# The course's own grader lives beside this file (autograder/), never in the release.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.export.nbgrader import ExternalVerdicts  # noqa: E402
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
@@ -26,6 +41,20 @@ c.CourseDirectory.db_url = os.environ.get(
 c.Execute.timeout = int(os.environ.get("MLPKIT_CELL_TIMEOUT", "300"))
 c.Execute.interrupt_on_timeout = True
 c.Execute.allow_errors = True
+
+# Autograde: run the notebook in the student's kernel (so the formgrader shows
+# its outputs), then replace every test cell's result with the verdict computed
+# outside that kernel (autograder/DESIGN.md), then save the grades.
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    ExternalVerdicts,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",

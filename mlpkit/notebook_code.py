@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
@@ -43,17 +43,23 @@ def cell_sources(notebook_path: Path, grade_ids: Sequence[str]) -> list[tuple[st
 
 
 def load_cells(
-    notebook_path: Path, grade_ids: Sequence[str], *, module_name: str | None = None
+    notebook_path: Path,
+    grade_ids: Sequence[str],
+    *,
+    module_name: str | None = None,
+    namespace: Mapping[str, object] | None = None,
 ) -> types.ModuleType:
     """Execute the chosen cells, in order, in a fresh module and return it.
 
-    Lines that are IPython magics or shell escapes (``%...``, ``!...``) are not
-    Python and are skipped.
+    ``namespace`` pre-fills the module (for example ``{"np": numpy}`` when a
+    notebook's set-up cell is not wanted). Lines that are IPython magics or
+    shell escapes (``%...``, ``!...``) are not Python and are skipped.
     """
     notebook_path = Path(notebook_path)
     module_name = module_name or f"notebook_{notebook_path.stem.replace('-', '_')}"
     module = types.ModuleType(module_name)
     module.__file__ = str(notebook_path)
+    module.__dict__.update(namespace or {})
     sys.modules[module_name] = module
     for grade_id, source in cell_sources(notebook_path, grade_ids):
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]

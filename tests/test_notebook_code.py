@@ -41,3 +41,13 @@ def test_magics_are_skipped(tmp_path) -> None:
     path = tmp_path / "magic.ipynb"
     nbformat.write(notebook, path)
     assert load_cells(path, ["answer"]).answer == 42
+
+
+def test_namespace_prefills_the_module(tmp_path) -> None:
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("doubled = base * 2")
+    cell.metadata["nbgrader"] = {"grade_id": "double"}
+    notebook.cells.append(cell)
+    path = tmp_path / "prefill.ipynb"
+    nbformat.write(notebook, path)
+    assert load_cells(path, ["double"], namespace={"base": 21}).doubled == 42

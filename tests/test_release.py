@@ -31,7 +31,11 @@ def _notebooks(folder: Path) -> dict[str, dict]:
 def regenerated(tmp_path_factory) -> Path:
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(REPO_ROOT / "solutions", course / "solutions")
-    shutil.copy(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"load_subconfig({str(REPO_ROOT / 'nbgrader_config.py')!r})\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+    )
     completed = subprocess.run(
         [str(NBGRADER), "generate_assignment", ASSIGNMENT, "--force", "--no-db"],
         cwd=course,

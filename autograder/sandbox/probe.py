@@ -10,7 +10,12 @@ import argparse
 import importlib
 from pathlib import Path
 
-PROBES = {"pytorch": "autograder.sandbox.probe_pytorch", "tensorflow": "autograder.sandbox.probe_tensorflow"}
+PROBES = {
+    "pytorch": "autograder.sandbox.probe_pytorch",
+    "tensorflow": "autograder.sandbox.probe_tensorflow",
+    "exploration": "autograder.sandbox.probe_functions",
+    "comparison": "autograder.sandbox.probe_functions",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     arguments.output_dir.mkdir(parents=True, exist_ok=True)
     module = importlib.import_module(PROBES[arguments.framework])
+    if arguments.framework in ("exploration", "comparison"):
+        module.collect_kind(arguments.framework, arguments.notebook, arguments.output_dir)
+        return 0
     module.collect(
         arguments.notebook,
         arguments.output_dir,

@@ -1,0 +1,77 @@
+"""nbgrader integration: verdicts computed outside the student's kernel.
+
+Stock ``nbgrader autograde`` runs the hidden tests inside the student's kernel,
+where a student cell can patch anything (nbgrader #1379, #1324), and stock
+``generate_feedback`` shows the hidden test code. :class:`ExternalVerdicts`
+runs after ``Execute`` and before ``SaveAutoGrades``: it grades the submitted
+notebook in the sandbox (:func:`autograder.grade.core.grade_notebook`), then
+replaces every autograded test cell's outputs with that verdict and its hidden
+test code with a stub, so the gradebook records the external verdict and the
+feedback never contains hidden code.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from autograder.grade.core import CellVerdict, grade_notebook
+
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
+HIDDEN_STUB = "# (hidden checks ran in the grader, outside this notebook)\n"
+
+
+def strip_hidden_tests(source: str) -> str:
+    """Replace every hidden-test region of a cell's source with a one-line stub."""
+    return HIDDEN_REGION.sub(HIDDEN_STUB, source)
+
+
+def verdict_outputs(verdict: CellVerdict | None) -> list:
+    """The outputs nbgrader grades from: nothing wrong gives full points, an error gives 0."""
+    if verdict is None:
+        return [_error(["This cell is not graded by the course autograder."])]
+    if verdict.passed:
+        text = f"Hidden checks passed: {verdict.points:g} / {verdict.max_points:g} points.\n"
+        return [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return [_error(verdict.feedback)]
+
+
+def _error(messages: list[str]) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output(
+        "error",
+        ename="HiddenCheckFailed",
+        evalue=messages[0] if messages else "a hidden check failed",
+        traceback=[
+            "Hidden checks (run outside your notebook) found:",
+            *[f"- {m}" for m in messages],
+        ],
+    )
+
+
+class ExternalVerdicts(NbGraderPreprocessor):
+    """Write the sandboxed grader's verdicts into the autograded notebook's test cells."""
+
+    def preprocess(self, nb, resources):
+        notebook_name = f"{resources['nbgrader']['notebook']}.ipynb"
+        with tempfile.TemporaryDirectory(prefix="external-verdicts-") as folder:
+            submitted = Path(folder) / notebook_name
+            nbformat.write(nb, submitted)
+            verdict = grade_notebook(submitted, notebook_name=notebook_name)
+        self.log.info(
+            "External verdict for %s: %s points in %.0f s (isolation: %s)",
+            notebook_name,
+            verdict.points,
+            verdict.seconds,
+            ", ".join(verdict.isolation) or "none",
+        )
+        by_id = {cell.grade_id: cell for cell in verdict.cells}
+        for cell in nb.cells:
+            grading = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type == "code" and grading.get("grade") and not grading.get("solution"):
+                cell.source = strip_hidden_tests(cell.source)
+                cell.outputs = verdict_outputs(by_id.get(grading.get("grade_id")))
+        return nb, resources

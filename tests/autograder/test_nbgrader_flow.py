@@ -1,0 +1,64 @@
+"""nbgrader autograde records verdicts computed outside the student's kernel.
+
+Uses notebooks 01 and 04 (seconds to grade); the framework notebooks go through
+the same preprocessor and are covered by their own check tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.autograder.nbgrader_course import Course
+from tests.autograder.submissions import build_submission
+from tests.conftest import SOLUTIONS_DIR
+
+EXPLORATION = "01-data-exploration.ipynb"
+COMPARISON = "04-framework-comparison.ipynb"
+
+ALWAYS_EQUAL = '''
+def class_counts(labels):
+    """Return an object equal to anything (nbgrader #1379)."""
+    class Anything(list):
+        def __eq__(self, other):
+            return True
+    return Anything()
+'''
+PATCHED_KERNEL = '''
+import builtins
+builtins.AssertionError = type("Silent", (Exception,), {})
+get_ipython().showtraceback = lambda *arguments, **keywords: None
+print("check_class_counts passed, 2 / 2 points")
+
+def class_counts(labels):
+    raise NotImplementedError()
+'''
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Course:
+    return Course(tmp_path_factory.mktemp("course"))
+
+
+def test_reference_scores_full_autograded_points(course, tmp_path) -> None:
+    course.submit("reference", {name: SOLUTIONS_DIR / name for name in (EXPLORATION, COMPARISON)})
+    course.autograde("reference")
+    scores = course.scores("reference")
+    assert scores["01-data-exploration"]["check_class_counts"] == 2
+    assert scores["04-framework-comparison"]["check_generalisation_gap"] == 3
+
+
+@pytest.mark.parametrize(
+    ("scenario", "source"),
+    [("always-equal-object", ALWAYS_EQUAL), ("patched-kernel-and-fake-output", PATCHED_KERNEL)],
+)
+def test_tampering_in_the_kernel_gains_nothing(course, tmp_path, scenario, source) -> None:
+    submitted = build_submission(EXPLORATION, scenario, {"class_counts": source}, tmp_path)
+    course.submit(scenario, {EXPLORATION: submitted})
+    course.autograde(scenario)
+    assert course.scores(scenario)["01-data-exploration"]["check_class_counts"] == 0
+
+
+def test_feedback_never_shows_hidden_test_code(course) -> None:
+    html = course.feedback_html("reference")
+    assert "Hidden checks passed" in html
+    assert "BEGIN HIDDEN TESTS" not in html and "Graded by the course autograder" not in html
