@@ -366,7 +366,8 @@ def load_training_data(settings: Settings | None = None) -> tuple[np.ndarray, np
     if settings.data_dir is not None:
         directory = Path(settings.data_dir).expanduser()
         files = [_file_in(directory, FILE_NAMES[key]) for key in ("train_images", "train_labels")]
-        test_files = [_file_in(directory, FILE_NAMES[key]) for key in ("test_images", "test_labels")]
+        test_keys = ("test_images", "test_labels")
+        test_files = [_file_in(directory, FILE_NAMES[key]) for key in test_keys]
         if all(files) and not any(test_files):
             images, labels = read_idx(files[0]), read_idx(files[1])
             _check_split("train", images, labels, files)

@@ -349,7 +349,7 @@ def test_clear_cache_rereads(dataset: FashionMNIST) -> None:
 
 
 def test_training_only_folder_serves_training_data(tmp_path) -> None:
-    """The grader's sandbox holds only the two training files; that is enough for load_training_data."""
+    """The grader's sandbox holds only the two training files: enough for load_training_data."""
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
         (tmp_path / name).symlink_to(DATA_DIR / name)
     images, labels = load_training_data(Settings(data_dir=tmp_path))

@@ -66,7 +66,12 @@ def _release_cells():
 
 
 def test_release_gives_no_answer_away() -> None:
-    forbidden = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Reference answer", "xavier_uniform_(module")
+    forbidden = (
+        "BEGIN SOLUTION",
+        "BEGIN HIDDEN TESTS",
+        "Reference answer",
+        "xavier_uniform_(module",
+    )
     for name, cell in _release_cells():
         for text in forbidden:
             assert text not in cell.source, f"{name} leaks {text!r}"
@@ -90,4 +95,6 @@ def test_points_sum_to_one_hundred() -> None:
         if grading.get("grade"):
             points[f"{name}:{grading['grade_id']}"] = grading["points"]
     assert sum(points.values()) == 100, points
-    assert sum(1 for name in points if ":answer_" in name) >= 5, "written answers are graded by hand"
+    assert sum(1 for name in points if ":answer_" in name) >= 5, (
+        "written answers are graded by hand"
+    )

@@ -74,7 +74,7 @@ class NotebookVerdict:
         return {**asdict(self), "points": self.points}
 
 
-def test_cell_points(source_notebook: Path) -> dict[str, float]:
+def graded_cell_points(source_notebook: Path) -> dict[str, float]:
     """Points of each autograded test cell, read from the trusted source notebook."""
     notebook = nbformat.read(source_notebook, as_version=4)
     points = {}
@@ -121,7 +121,9 @@ class _Outcomes:
             return
         messages = self.by_cell.setdefault(marker.args[0], [])
         if report.failed and call.excinfo is not None:
-            messages.append(_student_message(call.excinfo.value))
+            message = _student_message(call.excinfo.value)
+            if message not in messages:  # a raising function fails every test of its cell alike
+                messages.append(message)
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
@@ -202,7 +204,7 @@ def grade_notebook(
     if name not in PROBE_KINDS:
         raise ValueError(f"{name} is not part of the assignment ({', '.join(PROBE_KINDS)}).")
     kind = PROBE_KINDS[name]
-    points = test_cell_points(SOURCE_DIR / name)
+    points = graded_cell_points(SOURCE_DIR / name)
     started = time.perf_counter()
     problem = _unreadable(notebook)
     isolation: tuple[str, ...] = ()
@@ -276,6 +278,14 @@ def _hidden_paths(data_dir: Path) -> list[Path]:
         REPO_ROOT / "tests",
         Path.home() / ".keras",
     ]
+
+
+def grade_submission(folder: Path, *, limits: SandboxLimits | None = None) -> list[NotebookVerdict]:
+    """Grade every notebook of the assignment found in ``folder`` (missing ones score 0)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder of submitted notebooks.")
+    return [grade_notebook(folder / name, limits=limits) for name in PROBE_KINDS]
 
 
 def verdict_json(verdicts: list[NotebookVerdict]) -> str:

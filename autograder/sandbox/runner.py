@@ -138,8 +138,6 @@ def _wrap(arguments: Sequence[str], hidden_paths: Sequence[Path]) -> list[str]:
         "unshare",
         "--mount",
         "--net",
-        "--fork",
-        "--kill-child",
         "--",
         "/bin/sh",
         "-c",

@@ -39,11 +39,18 @@ class Course:
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         completed = subprocess.run(
-            [NBGRADER, *arguments], cwd=self.root, env=environment, capture_output=True,
-            text=True, timeout=timeout, check=False,
+            [NBGRADER, *arguments],
+            cwd=self.root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if completed.returncode != 0:
-            raise AssertionError(f"nbgrader {' '.join(arguments)} failed:\n{completed.stderr[-4000:]}")
+            raise AssertionError(
+                f"nbgrader {' '.join(arguments)} failed:\n{completed.stderr[-4000:]}"
+            )
         return completed
 
     def submit(self, student: str, notebooks: dict[str, Path]) -> None:

@@ -23,7 +23,7 @@ def class_counts(labels):
             return True
     return Anything()
 '''
-PATCHED_KERNEL = '''
+PATCHED_KERNEL = """
 import builtins
 builtins.AssertionError = type("Silent", (Exception,), {})
 get_ipython().showtraceback = lambda *arguments, **keywords: None
@@ -31,7 +31,7 @@ print("check_class_counts passed, 2 / 2 points")
 
 def class_counts(labels):
     raise NotImplementedError()
-'''
+"""
 
 
 @pytest.fixture(scope="module")
