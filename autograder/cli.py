@@ -34,18 +34,31 @@ def grade_main(*, submissions: list[Path], json_path: Path | None) -> int:
     return 0
 
 
+def samples_main(*, output: Path) -> int:
+    """Build the three sample submissions and grade them (the README's main job)."""
+    from autograder.grade.samples import sample_submissions
+
+    samples = sample_submissions(output)
+    print(f"Grading the sample submissions in {output} (hidden checks, outside any kernel)...")
+    return grade_main(submissions=list(samples.values()), json_path=output / "verdicts")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade folders of submitted notebooks")
     grade.add_argument("submissions", type=Path, nargs="+")
     grade.add_argument("--json", type=Path, default=None, help="write verdicts as JSON here")
+    samples = commands.add_parser("samples", help="build and grade the three sample submissions")
+    samples.add_argument("--output", type=Path, default=Path("results") / "samples")
     return parser
 
 
 def run(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
+        if arguments.command == "samples":
+            return samples_main(output=arguments.output)
         return grade_main(submissions=arguments.submissions, json_path=arguments.json)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

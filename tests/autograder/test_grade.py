@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from autograder.grade.core import grade_notebook, grade_submission, graded_cell_points
+from autograder.grade.samples import build_submission
 from autograder.sandbox.runner import SandboxLimits
-from tests.autograder.submissions import build_submission
 from tests.conftest import SOLUTIONS_DIR
 
 EXPLORATION = "01-data-exploration.ipynb"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.autograder.nbgrader_course import Course
-from tests.autograder.submissions import build_submission
+from autograder.export.nbgrader_course import Course
+from autograder.grade.samples import build_submission
 from tests.conftest import SOLUTIONS_DIR
 
 EXPLORATION = "01-data-exploration.ipynb"

@@ -27,10 +27,10 @@ import pytest
 
 from autograder.checks.conftest import load_thresholds
 from autograder.checks.pytorch_model import forward, predict
+from autograder.grade.samples import build_submission
 from autograder.sandbox.probe_pytorch import MODEL_PROBES, probe_images
 from mlpkit.data import load_fashion_mnist
 from mlpkit.notebook_code import cell_sources
-from tests.autograder.submissions import build_submission
 from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
 
 NOTEBOOK = "03-pytorch-mlp.ipynb"

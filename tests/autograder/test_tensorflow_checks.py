@@ -26,9 +26,9 @@ import pytest
 
 from autograder.checks.conftest import load_thresholds
 from autograder.checks.tensorflow_model import dense_blocks, predict
+from autograder.grade.samples import build_submission
 from mlpkit.data import load_fashion_mnist
 from mlpkit.notebook_code import cell_sources
-from tests.autograder.submissions import build_submission
 from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
 
 NOTEBOOK = "02-tensorflow-mlp.ipynb"

@@ -1,7 +1,8 @@
-"""A throwaway nbgrader course around the repository's config, for end-to-end tests.
+"""A throwaway nbgrader course around the repository's config.
 
-The temporary course loads the real ``nbgrader_config.py`` (so the real
-preprocessor list runs) and only moves the course root and the gradebook.
+Used by the end-to-end tests and the grading benchmark: the temporary course
+loads the real ``nbgrader_config.py`` (so the real preprocessor list runs) and
+only moves the course root and the gradebook.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from autograder.grade.core import REPO_ROOT
 
 ASSIGNMENT = "mlp-fashion-mnist"
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
@@ -48,7 +49,7 @@ class Course:
             check=False,
         )
         if completed.returncode != 0:
-            raise AssertionError(
+            raise RuntimeError(
                 f"nbgrader {' '.join(arguments)} failed:\n{completed.stderr[-4000:]}"
             )
         return completed

@@ -1,0 +1,38 @@
+"""The README's main job grades three whole sample submissions; their totals are fixed."""
+
+from __future__ import annotations
+
+from autograder.cli import samples_main
+from autograder.grade.core import grade_submission
+from autograder.grade.samples import sample_submissions
+
+AUTOMATIC_POINTS = 81  # 100 minus the 19 points of hand-graded written answers
+
+
+def test_sample_submissions_score_as_the_rubric_says(tmp_path) -> None:
+    samples = sample_submissions(tmp_path)
+    totals = {}
+    lost = {}
+    for name, folder in samples.items():
+        verdicts = grade_submission(folder)
+        totals[name] = sum(verdict.points for verdict in verdicts)
+        lost[name] = {
+            cell.grade_id for verdict in verdicts for cell in verdict.cells if not cell.passed
+        }
+    assert totals["reference"] == AUTOMATIC_POINTS, lost["reference"]
+    assert totals["untouched-release"] == 0
+    assert lost["evaluate-tracks-gradients"] == {"check_evaluate"}
+    assert totals["evaluate-tracks-gradients"] == AUTOMATIC_POINTS - 4
+
+
+def test_samples_command_prints_the_grade_table(tmp_path, capsys, monkeypatch) -> None:
+    import autograder.cli as cli
+
+    monkeypatch.setattr(cli, "grade_main", lambda **keywords: print(sorted(keywords)) or 0)
+    assert samples_main(output=tmp_path) == 0
+    assert "['json_path', 'submissions']" in capsys.readouterr().out
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "evaluate-tracks-gradients",
+        "reference",
+        "untouched-release",
+    ]
