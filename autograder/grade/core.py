@@ -36,6 +36,14 @@ PROBE_KINDS = {
     "03-pytorch-mlp.ipynb": "pytorch",
     "04-framework-comparison.ipynb": "comparison",
 }
+# Wall-clock budgets per probe: the small functions of notebooks 01 and 04 need
+# seconds; a framework probe imports its framework and retrains a model.
+DEFAULT_LIMITS = {
+    "exploration": SandboxLimits(wall_seconds=120),
+    "comparison": SandboxLimits(wall_seconds=120),
+    "tensorflow": SandboxLimits(wall_seconds=900),
+    "pytorch": SandboxLimits(wall_seconds=900),
+}
 CHECK_MODULES = {
     "exploration": "test_exploration.py",
     "tensorflow": "test_tensorflow.py",
@@ -232,7 +240,7 @@ def grade_notebook(
                 ],
                 workdir=workdir,
                 data_dir=sandbox_data,
-                limits=limits or SandboxLimits(),
+                limits=limits or DEFAULT_LIMITS[kind],
                 hidden_paths=_hidden_paths(data_dir),
             )
             isolation = result.isolation

@@ -47,12 +47,19 @@ def test_reference_scores_full_autograded_points(course, tmp_path) -> None:
     assert scores["04-framework-comparison"]["check_generalisation_gap"] == 3
 
 
+STUB = "def class_counts(labels):\n    raise NotImplementedError()"
+
+
 @pytest.mark.parametrize(
-    ("scenario", "source"),
-    [("always-equal-object", ALWAYS_EQUAL), ("patched-kernel-and-fake-output", PATCHED_KERNEL)],
+    ("scenario", "replacements"),
+    [
+        ("always-equal-object", {"class_counts": ALWAYS_EQUAL}),
+        ("patched-kernel-and-fake-output", {"class_counts": PATCHED_KERNEL}),
+        ("edited-test-cell", {"class_counts": STUB, "check_class_counts": "print('passed')"}),
+    ],
 )
-def test_tampering_in_the_kernel_gains_nothing(course, tmp_path, scenario, source) -> None:
-    submitted = build_submission(EXPLORATION, scenario, {"class_counts": source}, tmp_path)
+def test_tampering_in_the_kernel_gains_nothing(course, tmp_path, scenario, replacements) -> None:
+    submitted = build_submission(EXPLORATION, scenario, replacements, tmp_path)
     course.submit(scenario, {EXPLORATION: submitted})
     course.autograde(scenario)
     assert course.scores(scenario)["01-data-exploration"]["check_class_counts"] == 0
@@ -62,3 +69,16 @@ def test_feedback_never_shows_hidden_test_code(course) -> None:
     html = course.feedback_html("reference")
     assert "Hidden checks passed" in html
     assert "BEGIN HIDDEN TESTS" not in html and "Graded by the course autograder" not in html
+
+
+def test_a_hanging_student_is_graded_and_the_next_one_too(course, tmp_path, monkeypatch) -> None:
+    """A cell that never ends is stopped by Execute.timeout; both students reach the gradebook."""
+    monkeypatch.setenv("MLPKIT_CELL_TIMEOUT", "10")
+    hanging = build_submission(
+        EXPLORATION, "hangs-in-the-kernel", {"class_counts": "while True:\n    pass"}, tmp_path
+    )
+    course.submit("hanging", {EXPLORATION: hanging})
+    course.submit("after-hanging", {EXPLORATION: SOLUTIONS_DIR / EXPLORATION})
+    course.run("autograde", "mlp-fashion-mnist", "--student", "*hanging", "--force")
+    assert course.scores("hanging")["01-data-exploration"]["check_class_counts"] == 0
+    assert course.scores("after-hanging")["01-data-exploration"]["check_class_counts"] == 2
