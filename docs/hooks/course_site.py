@@ -1,0 +1,454 @@
+"""mkdocs hook: the parts of the course site that are generated from the repository.
+
+Hand-written pages would drift from what they describe, so this hook derives them
+at build time from the committed sources:
+
+- one page per student notebook, taken from whatever ``assignments/mlp-fashion-mnist``
+  holds (the nbgrader release, never ``solutions/``), added to the nav;
+- the points per graded cell, read from the release notebooks' nbgrader metadata;
+- the results figures and tables, from ``results/reference-accuracy.json`` beside the
+  original exercise's figures (``mlpkit.results.ORIGINAL_RESULTS``);
+- the accuracy floors and their calibration, from ``autograder/thresholds.yaml``.
+
+Markdown pages ask for a generated block with a marker such as
+``<!-- mlpkit:results-summary -->``; an unknown marker or a missing source file stops
+the build with one message naming the file and the command that makes it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import yaml
+from matplotlib.figure import Figure
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from mlpkit.results import FRAMEWORK_LABELS, METRIC_LABELS, ORIGINAL_RESULTS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RELEASE_DIR = REPO_ROOT / "assignments" / "mlp-fashion-mnist"
+RESULTS_FILE = REPO_ROOT / "results" / "reference-accuracy.json"
+THRESHOLDS_FILE = REPO_ROOT / "autograder" / "thresholds.yaml"
+NOTEBOOK_PAGES_DIR = RELEASE_DIR.name  # pages at <site>/mlp-fashion-mnist/<notebook>/
+NOTEBOOKS_NAV_TITLE = "Notebooks"
+FIGURES = {
+    "figures/test-accuracy-by-seed.png": "plot_test_accuracy_by_seed",
+    "figures/final-metrics.png": "plot_final_metrics",
+}
+MARKER = re.compile(r"<!--\s*mlpkit:([a-z-]+)\s*-->")
+FRAMEWORKS = ("tensorflow", "pytorch")
+
+
+class SiteSourceError(PluginError):
+    """A file the site is generated from is missing or unreadable (one clear message)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Sources
+
+
+def release_notebooks(release_dir: Path = RELEASE_DIR) -> list[Path]:
+    """The student notebooks of the release, in course order (their file names sort so)."""
+    notebooks = sorted(release_dir.glob("*.ipynb"))
+    if not notebooks:
+        raise SiteSourceError(
+            f"No student notebooks in {release_dir}. Generate the release first: "
+            "nbgrader generate_assignment mlp-fashion-mnist --force"
+        )
+    return notebooks
+
+
+def _read_json(path: Path, what: str, fix: str) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteSourceError(f"The {what} file {path} is missing. {fix}") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise SiteSourceError(f"The {what} file {path} cannot be read ({error}). {fix}") from None
+
+
+def notebook_title(notebook: Path) -> str:
+    """The notebook's title: its metadata title, else its first heading, else its name."""
+    content = _read_json(notebook, "release notebook", "Regenerate the release.")
+    title = content.get("metadata", {}).get("title")
+    if title:
+        return str(title)
+    for cell in content.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return notebook.stem
+
+
+def graded_cells(notebook: Path) -> list[dict]:
+    """The graded cells of a release notebook: grade_id, points and how they are graded."""
+    content = _read_json(notebook, "release notebook", "Regenerate the release.")
+    cells = []
+    for cell in content.get("cells", []):
+        metadata = cell.get("metadata", {}).get("nbgrader", {})
+        if metadata.get("grade"):
+            manual = bool(metadata.get("solution"))
+            cells.append(
+                {
+                    "grade_id": metadata["grade_id"],
+                    "points": metadata.get("points", 0),
+                    "how": "by hand (written answer)" if manual else "automatic (hidden checks)",
+                }
+            )
+    return cells
+
+
+def load_reference_results(path: Path = RESULTS_FILE) -> dict[str, dict]:
+    """The full-profile seed study per framework; both frameworks must be present."""
+    fix = (
+        "It is committed with the repository; regenerate it with "
+        "`python -m mlpkit accuracy-study --framework pytorch --profile full` "
+        "(and --framework tensorflow)."
+    )
+    results = _read_json(path, "reference results", fix).get("full", {})
+    missing = [framework for framework in FRAMEWORKS if framework not in results]
+    if missing:
+        raise SiteSourceError(
+            f"The reference results file {path} has no full-profile study for "
+            f"{', '.join(missing)}. {fix}"
+        )
+    return results
+
+
+def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict:
+    """The calibrated accuracy floors per device class and framework."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteSourceError(
+            f"The thresholds file {path} is missing. Calibrate: "
+            "python -m autograder.grade.calibrate --device cpu --epochs 3"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Generated markdown blocks
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    variance = sum((value - mean) ** 2 for value in values) / (len(values) - 1)
+    return mean, variance**0.5
+
+
+def notebook_list_markdown() -> str:
+    """A table of the release notebooks: page link, graded cells, points."""
+    rows = []
+    for notebook in release_notebooks():
+        cells = graded_cells(notebook)
+        rows.append(
+            [
+                f"[{notebook_title(notebook)}]({notebook.name})",
+                len(cells),
+                sum(cell["points"] for cell in cells),
+            ]
+        )
+    return _table(["notebook", "graded cells", "points"], rows)
+
+
+def points_markdown() -> str:
+    """The points of every graded cell, as the release notebooks declare them."""
+    rows = []
+    total = 0
+    for notebook in release_notebooks():
+        for cell in graded_cells(notebook):
+            rows.append([notebook.stem, f"`{cell['grade_id']}`", cell["points"], cell["how"]])
+            total += cell["points"]
+    rows.append(["**total**", "", f"**{total}**", ""])
+    return _table(["notebook", "cell (grade_id)", "points", "graded"], rows)
+
+
+def results_summary_markdown() -> str:
+    """Mean ± sd over the seeds of each final metric, beside the original's figure."""
+    results = load_reference_results()
+    header = ["metric"]
+    for framework in FRAMEWORKS:
+        label = FRAMEWORK_LABELS[framework]
+        header += [f"{label}: kit (mean ± sd)", f"{label}: original"]
+    rows = []
+    for key, label in METRIC_LABELS.items():
+        row: list[object] = [label]
+        for framework in FRAMEWORKS:
+            mean, sd = _mean_sd([run[key] for run in results[framework]["runs"]])
+            row += [f"{mean:.4f} ± {sd:.4f}", f"{ORIGINAL_RESULTS[framework][key]:.4f}"]
+        rows.append(row)
+    gap_row: list[object] = ["gap: train − validation accuracy"]
+    for framework in FRAMEWORKS:
+        gaps = [run["train_accuracy"] - run["val_accuracy"] for run in results[framework]["runs"]]
+        mean, sd = _mean_sd(gaps)
+        original = ORIGINAL_RESULTS[framework]
+        gap_row += [
+            f"{mean:.4f} ± {sd:.4f}",
+            f"{original['train_accuracy'] - original['val_accuracy']:.4f}",
+        ]
+    return _table(header, [*rows, gap_row])
+
+
+def results_runs_markdown() -> str:
+    """Every run of the seed study, with its time and where it ran."""
+    results = load_reference_results()
+    rows = []
+    for framework in FRAMEWORKS:
+        study = results[framework]
+        for run in study["runs"]:
+            rows.append(
+                [
+                    FRAMEWORK_LABELS[framework],
+                    run["seed"],
+                    f"{run['train_accuracy']:.4f}",
+                    f"{run['val_accuracy']:.4f}",
+                    f"{run['test_accuracy']:.4f}",
+                    f"{run['test_loss']:.4f}",
+                    f"{run['seconds']:.0f}",
+                    study["device"],
+                ]
+            )
+    header = ["framework", "seed", "train acc.", "val. acc.", "test acc.", "test loss"]
+    return _table(header + ["seconds", "device"], rows)
+
+
+def results_provenance_markdown() -> str:
+    """How the study was produced: config, command, date, versions."""
+    results = load_reference_results()
+    rows = []
+    for framework in FRAMEWORKS:
+        study = results[framework]
+        config = study["config"]
+        units = "/".join(str(config[f"dense_{index}"]) for index in range(1, 5))
+        versions = ", ".join(f"{name} {version}" for name, version in study["versions"].items())
+        rows.append(
+            [
+                FRAMEWORK_LABELS[framework],
+                f"{config['optimizer']}, lr {config['learning_rate']:.3g}, "
+                f"batch {config['batch_size']}, {config['epochs']} epochs, units {units}",
+                f"`{study['command']}`",
+                study["date"],
+                versions,
+            ]
+        )
+    return _table(["framework", "config", "command", "date", "versions"], rows)
+
+
+def thresholds_markdown() -> str:
+    """The floors the accuracy checks apply, with the calibration they came from."""
+    thresholds = load_thresholds()
+    rows = []
+    for device, frameworks in thresholds.items():
+        for framework, entry in frameworks.items():
+            provenance = entry.get("provenance", {})
+            source = provenance.get("command") or provenance.get("source", "")
+            rows.append(
+                [
+                    device.upper(),
+                    FRAMEWORK_LABELS.get(framework, framework),
+                    entry["epochs"],
+                    f"{entry['reference_mean']:.4f} ± {entry['reference_sd']:.4f}",
+                    len(provenance.get("seeds", [])),
+                    f"**{entry['floor']:.3f}**",
+                    source,
+                ]
+            )
+    header = ["device", "framework", "epochs", "reference (mean ± sd)", "seeds", "floor"]
+    return _table(header + ["calibrated by"], rows)
+
+
+BLOCKS: dict[str, Callable[[], str]] = {
+    "notebook-list": notebook_list_markdown,
+    "points": points_markdown,
+    "results-summary": results_summary_markdown,
+    "results-runs": results_runs_markdown,
+    "results-provenance": results_provenance_markdown,
+    "thresholds": thresholds_markdown,
+}
+
+
+def expand_markers(markdown: str, page_name: str) -> str:
+    """Replace every ``<!-- mlpkit:NAME -->`` marker with its generated block."""
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in BLOCKS:
+            raise SiteSourceError(
+                f"{page_name}: unknown generated block {name!r}; known: {', '.join(BLOCKS)}"
+            )
+        return BLOCKS[name]()
+
+    return MARKER.sub(replace, markdown)
+
+
+# ---------------------------------------------------------------------------------------
+# Figures (rendered with matplotlib's Agg canvas; no pyplot, no display)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def plot_test_accuracy_by_seed(results: Mapping[str, dict]) -> bytes:
+    """Each seed's test accuracy, the mean ± sd, and the original's reported figure."""
+    figure = Figure(figsize=(6.4, 3.8))
+    axes = figure.subplots()
+    for position, framework in enumerate(FRAMEWORKS):
+        accuracies = [run["test_accuracy"] for run in results[framework]["runs"]]
+        mean, sd = _mean_sd(accuracies)
+        offsets = [position - 0.08 + 0.04 * index for index in range(len(accuracies))]
+        first = position == 0
+        axes.scatter(
+            offsets,
+            accuracies,
+            color="tab:blue",
+            s=18,
+            zorder=3,
+            label="kit, one seed" if first else None,
+        )
+        axes.errorbar(
+            position + 0.25,
+            mean,
+            yerr=sd,
+            fmt="o",
+            color="navy",
+            capsize=5,
+            zorder=3,
+            label="kit, mean ± sd" if first else None,
+        )
+        axes.scatter(
+            position + 0.4,
+            ORIGINAL_RESULTS[framework]["test_accuracy"],
+            marker="D",
+            color="tab:red",
+            zorder=3,
+            label="original (reported)" if first else None,
+        )
+    axes.set_xticks(range(len(FRAMEWORKS)), [FRAMEWORK_LABELS[name] for name in FRAMEWORKS])
+    axes.set_xlim(-0.5, len(FRAMEWORKS) - 0.3)
+    axes.set_ylabel("test accuracy")
+    axes.set_title("Final Adam models: test accuracy over seeds vs the original")
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="upper left", fontsize="small")
+    return _png(figure)
+
+
+def plot_final_metrics(results: Mapping[str, dict]) -> bytes:
+    """Train/validation/test accuracy and train/validation loss, kit mean vs original."""
+    figure = Figure(figsize=(8.8, 3.6))
+    accuracy_axes, loss_axes = figure.subplots(1, 2)
+    panels = (
+        (accuracy_axes, ("train_accuracy", "val_accuracy", "test_accuracy"), "accuracy"),
+        (loss_axes, ("train_loss", "val_loss"), "loss"),
+    )
+    width = 0.2
+    for axes, keys, label in panels:
+        for index, framework in enumerate(FRAMEWORKS):
+            kit = [_mean_sd([run[key] for run in results[framework]["runs"]]) for key in keys]
+            original = [ORIGINAL_RESULTS[framework][key] for key in keys]
+            positions = [key_index + (index * 2 - 1.5) * width for key_index in range(len(keys))]
+            axes.bar(
+                positions,
+                [mean for mean, _ in kit],
+                width,
+                yerr=[sd for _, sd in kit],
+                label=f"{FRAMEWORK_LABELS[framework]} kit",
+            )
+            axes.bar(
+                [position + width for position in positions],
+                original,
+                width,
+                hatch="//",
+                alpha=0.6,
+                label=f"{FRAMEWORK_LABELS[framework]} original",
+            )
+        axes.set_xticks(range(len(keys)), [METRIC_LABELS[key].split()[0] for key in keys])
+        axes.set_ylabel(label)
+        if label == "accuracy":
+            axes.set_ylim(0.85, 0.93)
+        axes.grid(axis="y", alpha=0.3)
+    handles, labels = accuracy_axes.get_legend_handles_labels()
+    figure.legend(
+        handles, labels, loc="lower center", ncols=4, fontsize="small", bbox_to_anchor=(0.5, -0.1)
+    )
+    figure.suptitle("Final metrics: kit (mean ± sd over 5 seeds) vs the original")
+    return _png(figure)
+
+
+# ---------------------------------------------------------------------------------------
+# mkdocs events
+
+
+def _notebook_nav_entries() -> list[dict[str, str]]:
+    return [
+        {notebook_title(notebook): f"{NOTEBOOK_PAGES_DIR}/{notebook.name}"}
+        for notebook in release_notebooks()
+    ]
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Append one nav entry per release notebook to the "Notebooks" section."""
+    for item in config.nav or []:
+        if isinstance(item, dict) and NOTEBOOKS_NAV_TITLE in item:
+            section = item[NOTEBOOKS_NAV_TITLE]
+            item[NOTEBOOKS_NAV_TITLE] = list(section) + _notebook_nav_entries()
+            return config
+    raise SiteSourceError(f"mkdocs.yml: the nav has no {NOTEBOOKS_NAV_TITLE!r} section")
+
+
+@event_priority(100)  # before mkdocs-jupyter's on_files, which turns .ipynb into pages
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add the release notebooks and the results figures as generated files."""
+    for notebook in release_notebooks():
+        # A real file under the release's parent folder (not File.generated, which
+        # mkdocs-jupyter cannot read back), so the page's source is the release itself.
+        files.append(
+            File(
+                f"{NOTEBOOK_PAGES_DIR}/{notebook.name}",
+                src_dir=str(notebook.parent.parent),
+                dest_dir=config.site_dir,
+                use_directory_urls=config.use_directory_urls,
+            )
+        )
+    results = load_reference_results()
+    for src_uri, function_name in FIGURES.items():
+        files.append(File.generated(config, src_uri, content=globals()[function_name](results)))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Expand the generated blocks a page asks for."""
+    return expand_markers(markdown, page.file.src_uri)
+
+
+EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>')
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Drop the MathJax CDN script nbconvert puts on notebook pages.
+
+    The site must work offline and the release notebooks contain no formulas; a page
+    that loads nothing from the network also has no console errors without it.
+    """
+    if page.file.src_uri.endswith(".ipynb"):
+        return EXTERNAL_SCRIPT.sub("", output)
+    return output
