@@ -63,6 +63,81 @@ def accuracy_study_main(
     return 0
 
 
+def sweep_main(
+    *,
+    sweep_file: Path,
+    framework: str,
+    trials: int | None,
+    profile: str,
+    results_dir: Path | None,
+    storage: str | None,
+    study_name: str | None,
+    notebooks_dir: Path,
+    train_examples: int | None,
+    seed: int | None,
+    write_best: Path | None,
+) -> int:
+    """Run one sweep file as an optuna study under a profile; optionally record its best config."""
+    import optuna
+
+    from mlpkit.profiles import get_profile
+    from mlpkit.tuning import load_sweep, run_study, write_best_config
+
+    budget = get_profile(profile)
+    definition = load_sweep(sweep_file)
+    requested = budget.sweep_trials if trials is None else trials
+    allowed = requested if budget.name == "full" else min(requested, budget.sweep_trials)
+    if allowed < requested:
+        print(f"The {budget.name} profile caps a study at {allowed} trials.")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it all
+    report = run_study(
+        definition,
+        framework=framework,
+        trials=allowed,
+        results_dir=results_dir,
+        storage=storage,
+        study_name=study_name,
+        notebooks_dir=notebooks_dir,
+        max_epochs=budget.max_epochs,
+        train_examples=train_examples,
+        seed=seed,
+    )
+    ran = report.this_process_trials
+    print(
+        f"study {report.study_name} ({report.storage}): {report.finished_trials}/"
+        f"{report.target_trials} trials finished; this process ran {len(ran)}: {ran}"
+    )
+    if report.seconds_per_trial is not None:
+        print(
+            f"seconds per trial {report.seconds_per_trial:.1f} "
+            f"(worker start-up {report.worker_startup_seconds:.1f} s, once)"
+        )
+    if report.best_config is not None:
+        print(f"best {definition.metric} {report.best_value:.4f}: {report.best_config}")
+    print(f"results table: {report.table}")
+    if report.interrupted:
+        print(
+            "Interrupted: every finished trial is kept in the study. Run the same command "
+            "again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    if write_best is not None:
+        if report.best_config is None:
+            print("error: the study has no complete trial to record yet", file=sys.stderr)
+            return 2
+        source = (
+            f"mlpkit sweep {sweep_file} --framework {framework} --profile {budget.name}: best of "
+            f"{report.finished_trials} trials (study {report.study_name})"
+        )
+        optimizer = report.best_config["optimizer"]
+        path = write_best_config(
+            write_best, optimizer=optimizer, config=report.best_config, source=source
+        )
+        print(f"wrote the best {optimizer} config to {path}")
+    return 0
+
+
 def settings_main() -> int:
     """Print every setting, its environment variable, current value and description."""
     from mlpkit.settings import load_settings
@@ -93,6 +168,27 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--notebooks", type=Path, default=DEFAULT_NOTEBOOKS)
     study.add_argument("--work", type=Path, default=Path("results") / "scratch" / "study")
     study.add_argument("--output", type=Path, default=Path("results") / "reference-accuracy.json")
+    sweep = commands.add_parser("sweep", help="run a W&B sweep file offline as an optuna study")
+    sweep.add_argument("sweep_file", type=Path, help="e.g. sweeps/adam.yaml")
+    sweep.add_argument(
+        "--framework", choices=["tf", "tensorflow", "torch", "pytorch"], required=True
+    )
+    sweep.add_argument("--trials", type=int, default=None, help="finished trials the study needs")
+    sweep.add_argument("--profile", choices=list(PROFILES), default=None)
+    sweep.add_argument("--results", type=Path, default=None, help="default: MLPKIT_RESULTS_DIR")
+    sweep.add_argument("--storage", default=None, help="optuna RDB URL (default: SQLite)")
+    sweep.add_argument("--study-name", default=None, help="default: <sweep name>-<framework>")
+    sweep.add_argument("--notebooks", type=Path, default=DEFAULT_NOTEBOOKS)
+    sweep.add_argument("--train-examples", type=int, default=None, help="first N images only")
+    sweep.add_argument("--seed", type=int, default=None, help="sampler seed (default: random)")
+    sweep.add_argument(
+        "--write-best",
+        nargs="?",
+        type=Path,
+        const=Path("sweeps") / "best.yaml",
+        default=None,
+        help="record the best config in best.yaml (or the file given)",
+    )
     commands.add_parser("settings", help="list the settings and their environment variables")
     return parser
 
@@ -114,6 +210,22 @@ def run(argv: list[str] | None = None) -> int:
                 notebooks_dir=arguments.notebooks,
                 work_dir=arguments.work,
                 output=arguments.output,
+            )
+        if arguments.command == "sweep":
+            from mlpkit.settings import load_settings
+
+            return sweep_main(
+                sweep_file=arguments.sweep_file,
+                framework=arguments.framework,
+                trials=arguments.trials,
+                profile=arguments.profile or load_settings().profile,
+                results_dir=arguments.results,
+                storage=arguments.storage,
+                study_name=arguments.study_name,
+                notebooks_dir=arguments.notebooks,
+                train_examples=arguments.train_examples,
+                seed=arguments.seed,
+                write_best=arguments.write_best,
             )
         return settings_main()
     except ValueError as error:

@@ -80,6 +80,19 @@ class Settings:
     seed: int = _setting(
         42, "MLPKIT_SEED", "Seed for weight initialisation, shuffling and the validation split."
     )
+    tuning_storage: str | None = _setting(
+        None,
+        "MLPKIT_TUNING_STORAGE",
+        "optuna storage URL of the tuning studies. Unset: SQLite at "
+        "<results>/tuning/studies.db; a shared RDB URL (postgresql://..., mysql://...) lets "
+        "several processes or machines run trials of one study.",
+    )
+    sweep_framework: str = _setting(
+        "tensorflow",
+        "MLPKIT_SWEEP_FRAMEWORK",
+        "The framework a `wandb agent` trial trains (python -m mlpkit.tuning.wandb_trial): "
+        "tensorflow or pytorch. `mlpkit sweep` takes --framework instead.",
+    )
     wandb_project: str = _setting(
         "mlp-fashion-mnist", "WANDB_PROJECT", "The W&B project runs are logged to."
     )
