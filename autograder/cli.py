@@ -3,35 +3,91 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
+ASSIGNMENT = "mlp-fashion-mnist"
 
-def grade_main(*, submissions: list[Path], json_path: Path | None) -> int:
-    """Grade submission folders outside any student kernel and print a grade table."""
-    from autograder.grade.core import grade_submission, verdict_json
 
-    rows = []
-    for folder in submissions:
-        verdicts = grade_submission(folder)
-        total = sum(verdict.points for verdict in verdicts)
-        maximum = sum(cell.max_points for verdict in verdicts for cell in verdict.cells)
-        seconds = sum(verdict.seconds for verdict in verdicts)
-        rows.append((folder.name, total, maximum, seconds, verdicts))
-        if json_path is not None:
-            target = json_path if len(submissions) == 1 else json_path / f"{folder.name}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(verdict_json(verdicts))
-    print(f"\n{'submission':32s} {'auto points':>12s} {'seconds':>8s}  lost points")
-    for name, total, maximum, seconds, verdicts in rows:
+def _interrupt_on_sigterm() -> None:
+    """A ``kill`` stops a class run like Ctrl-C: finished students stay, workers stop."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def grade_main(
+    *,
+    submissions: list[Path],
+    assignment: str,
+    output: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    notebooks: list[str] | None = None,
+    time_limit: float | None = None,
+    memory_limit_gb: float | None = None,
+    progress: bool = True,
+) -> int:
+    """Grade a class (or one submission) outside any student kernel; print a grade table.
+
+    Writes ``OUTPUT/students/<student>.json``, ``OUTPUT/grades.csv`` and
+    ``OUTPUT/gradescope/<student>/results.json``; a re-run skips students already
+    graded unless ``force``. ``time_limit`` / ``memory_limit_gb`` replace every
+    probe's sandbox limits (default: each probe kind's own, in grade/core.py).
+    """
+    from autograder.grade.classroom import grade_class
+    from autograder.sandbox.runner import SandboxLimits
+
+    limits = None
+    if time_limit is not None or memory_limit_gb is not None:
+        if (time_limit is not None and time_limit <= 0) or (
+            memory_limit_gb is not None and memory_limit_gb <= 0
+        ):
+            raise ValueError("--time-limit and --memory-limit must be positive.")
+        defaults = SandboxLimits()
+        limits = SandboxLimits(
+            wall_seconds=time_limit or defaults.wall_seconds,
+            memory_bytes=int(memory_limit_gb * 2**30) if memory_limit_gb else defaults.memory_bytes,
+        )
+
+    run = grade_class(
+        submissions,
+        assignment=assignment,
+        output=output,
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        notebooks=notebooks,
+        limits=limits,
+        progress=progress,
+    )
+    print(f"\n{'student':32s} {'auto points':>12s} {'seconds':>8s}  lost points")
+    for result in run.results:
         lost = [
-            f"{cell.grade_id} (-{cell.max_points:g})"
-            for verdict in verdicts
-            for cell in verdict.cells
-            if not cell.passed
+            f"{cell['grade_id']} (-{cell['max_points'] - cell['points']:g})"
+            for notebook in result["notebooks"]
+            for cell in notebook["cells"]
+            if cell["points"] != cell["max_points"]
         ]
-        print(f"{name:32s} {total:5g} / {maximum:<5g} {seconds:8.0f}  {', '.join(lost) or '-'}")
-    return 0
+        print(
+            f"{result['student']:32s} {result['points']:5g} / {result['max_points']:<5g} "
+            f"{result['seconds']:8.0f}  {', '.join(lost) or '-'}"
+        )
+    print(
+        f"\ngraded {len(run.graded)}, skipped {len(run.skipped)} already graded"
+        f"{' (--force grades them again)' if run.skipped else ''}, failed {len(run.failed)}"
+    )
+    for student, reason in sorted(run.failed.items()):
+        print(f"  FAILED {student}: {reason}", file=sys.stderr)
+    print(
+        f"grades: {output / 'grades.csv'}; per student: {output / 'students'}; "
+        f"Gradescope: {output / 'gradescope'}"
+    )
+    return 1 if run.failed else 0
 
 
 def samples_main(*, output: Path) -> int:
@@ -40,15 +96,37 @@ def samples_main(*, output: Path) -> int:
 
     samples = sample_submissions(output)
     print(f"Grading the sample submissions in {output} (hidden checks, outside any kernel)...")
-    return grade_main(submissions=list(samples.values()), json_path=output / "verdicts")
+    return grade_main(
+        submissions=list(samples.values()),
+        assignment=ASSIGNMENT,
+        output=output / "graded",
+        force=True,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    grade = commands.add_parser("grade", help="grade folders of submitted notebooks")
-    grade.add_argument("submissions", type=Path, nargs="+")
-    grade.add_argument("--json", type=Path, default=None, help="write verdicts as JSON here")
+    grade = commands.add_parser(
+        "grade",
+        help="grade a class's submissions (or one submission folder), N at a time",
+        description="Layouts: nbgrader's submitted/<student>/<assignment>/*.ipynb, "
+        "<student>/*.ipynb folders, <student>.ipynb files, or one submission folder.",
+    )
+    grade.add_argument("submissions", type=Path, nargs="+", help="SUBMISSIONS_DIR")
+    grade.add_argument("--assignment", default=ASSIGNMENT)
+    grade.add_argument("--workers", type=int, default=None, help="default: one per GPU, else 1")
+    grade.add_argument("--scheduler", default=None, help="a Dask scheduler, tcp://HOST:PORT")
+    grade.add_argument(
+        "--output", type=Path, default=None, help="default: results/graded/ASSIGNMENT"
+    )
+    grade.add_argument("--force", action="store_true", help="grade again what was graded")
+    grade.add_argument(
+        "--notebook", action="append", default=None, help="grade only this notebook (repeatable)"
+    )
+    grade.add_argument("--time-limit", type=float, default=None, help="seconds per probe")
+    grade.add_argument("--memory-limit", type=float, default=None, help="GB per probe")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     samples = commands.add_parser("samples", help="build and grade the three sample submissions")
     samples.add_argument("--output", type=Path, default=Path("results") / "samples")
     return parser
@@ -56,13 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    _interrupt_on_sigterm()
     try:
         if arguments.command == "samples":
             return samples_main(output=arguments.output)
-        return grade_main(submissions=arguments.submissions, json_path=arguments.json)
+        return grade_main(
+            submissions=arguments.submissions,
+            assignment=arguments.assignment,
+            output=arguments.output or Path("results") / "graded" / arguments.assignment,
+            workers=arguments.workers,
+            scheduler=arguments.scheduler,
+            force=arguments.force,
+            notebooks=arguments.notebook,
+            time_limit=arguments.time_limit,
+            memory_limit_gb=arguments.memory_limit,
+            progress=not arguments.no_progress,
+        )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished students are saved; run again to resume", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def test_samples_command_prints_the_grade_table(tmp_path, capsys, monkeypatch) -
 
     monkeypatch.setattr(cli, "grade_main", lambda **keywords: print(sorted(keywords)) or 0)
     assert samples_main(output=tmp_path) == 0
-    assert "['json_path', 'submissions']" in capsys.readouterr().out
+    assert "['assignment', 'force', 'output', 'submissions']" in capsys.readouterr().out
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "evaluate-tracks-gradients",
         "reference",
