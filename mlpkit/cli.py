@@ -81,7 +81,7 @@ def sweep_main(
     import optuna
 
     from mlpkit.profiles import get_profile
-    from mlpkit.tuning import load_sweep, run_study, write_best_config
+    from mlpkit.tuning import WorkerError, load_sweep, run_study, write_best_config
 
     budget = get_profile(profile)
     definition = load_sweep(sweep_file)
@@ -90,18 +90,22 @@ def sweep_main(
     if allowed < requested:
         print(f"The {budget.name} profile caps a study at {allowed} trials.")
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it all
-    report = run_study(
-        definition,
-        framework=framework,
-        trials=allowed,
-        results_dir=results_dir,
-        storage=storage,
-        study_name=study_name,
-        notebooks_dir=notebooks_dir,
-        max_epochs=budget.max_epochs,
-        train_examples=train_examples,
-        seed=seed,
-    )
+    try:
+        report = run_study(
+            definition,
+            framework=framework,
+            trials=allowed,
+            results_dir=results_dir,
+            storage=storage,
+            study_name=study_name,
+            notebooks_dir=notebooks_dir,
+            max_epochs=budget.max_epochs,
+            train_examples=train_examples,
+            seed=seed,
+        )
+    except WorkerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     ran = report.this_process_trials
     print(
         f"study {report.study_name} ({report.storage}): {report.finished_trials}/"

@@ -34,6 +34,7 @@ from mlpkit.tracking import RunTracker
 from mlpkit.tuning.space import SweepDefinition, make_pruner, make_sampler
 from mlpkit.tuning.worker import TrainingWorker
 
+STORAGE_ATTEMPTS = 5
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 FRAMEWORK_ALIASES = {
     "tf": "tensorflow",
@@ -91,6 +92,36 @@ def _printable(url: str) -> str:
         return url
 
 
+def _create_study(
+    definition: SweepDefinition,
+    storage: str,
+    study_name: str,
+    seed: int | None,
+    startup_trials: int | None,
+) -> optuna.Study:
+    """``optuna.create_study(load_if_exists=True)``, retried while another process sets up."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(STORAGE_ATTEMPTS):
+        try:
+            return optuna.create_study(
+                storage=storage,
+                study_name=study_name,
+                direction=definition.direction,
+                sampler=make_sampler(definition, seed=seed, startup_trials=startup_trials),
+                pruner=make_pruner(definition.early_terminate),
+                load_if_exists=True,
+            )
+        except (IntegrityError, OperationalError) as error:
+            # Two processes creating a fresh storage's tables at once: one wins and the
+            # other finds them on its next try. An unreachable server fails every try.
+            racing = isinstance(error, IntegrityError) or "locked" in str(error)
+            if not racing or attempt + 1 == STORAGE_ATTEMPTS:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise RuntimeError("unreachable")
+
+
 def open_study(
     definition: SweepDefinition,
     *,
@@ -106,14 +137,7 @@ def open_study(
             "or postgresql://user@host/db."
         )
     try:
-        study = optuna.create_study(
-            storage=storage,
-            study_name=study_name,
-            direction=definition.direction,
-            sampler=make_sampler(definition, seed=seed, startup_trials=startup_trials),
-            pruner=make_pruner(definition.early_terminate),
-            load_if_exists=True,
-        )
+        study = _create_study(definition, storage, study_name, seed, startup_trials)
     except ValueError:
         raise
     except Exception as error:  # noqa: BLE001 - SQLAlchemy, driver and OS errors alike
