@@ -9,11 +9,12 @@ which function, never how to write it.
 from __future__ import annotations
 
 import math
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pytest
 
+from autograder.checks.feedback import close, fail, part, raised, require
 from autograder.checks.tensorflow_model import dense_blocks, predict
 from mlpkit.data import load_fashion_mnist
 
@@ -31,47 +32,6 @@ OPTIMIZER_HYPERPARAMETERS = {
 }
 VALIDATION_FRACTION = 0.2
 FIDELITY_AGREEMENT = 0.98
-
-
-def fail(message: str) -> NoReturn:
-    """Fail with ``message`` only: no traceback or assertion rewrite that shows check code."""
-    pytest.fail(message, pytrace=False)
-
-
-def require(condition: Any, message: str) -> None:
-    if not condition:
-        fail(message)
-
-
-def raised(record: Any) -> str | None:
-    """A feedback sentence when a probe part recorded an error, else ``None``."""
-    if not isinstance(record, dict) or "error" not in record:
-        return None
-    if record.get("function") and record.get("stage") == "load":
-        return (
-            f"{record['function']} could not be loaded from its cell ({record['error']}). "
-            "Restart the kernel and run the notebook from the top to see the error."
-        )
-    if record.get("function"):
-        if record["error"].split(":")[0] == "NotImplementedError":
-            return f"{record['function']} is not implemented yet (it raises NotImplementedError)."
-        return (
-            f"{record['function']} raised {record['error']}. Run its cell and the quick "
-            "checks below it to see the full traceback."
-        )
-    return f"The grader could not examine your code: {record['error']}."
-
-
-def part(observations: dict, name: str) -> dict:
-    """One probe part, or a failure that says why it is missing or broken."""
-    if name not in observations:
-        reason = observations.get("error") or "the run stopped early (time or memory limit?)"
-        fail(f"No observations of {name} were recorded: {reason}")
-    record = observations[name]
-    message = raised(record)
-    if message:
-        fail(message)
-    return record
 
 
 def probe_records(observations: dict, name: str) -> dict[str, dict]:
@@ -106,12 +66,6 @@ def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
 def softmax(values: np.ndarray) -> np.ndarray:
     shifted = np.exp(values - values.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def close(value: Any, expected: float) -> bool:
-    return isinstance(value, (int, float)) and math.isclose(
-        value, expected, rel_tol=1e-3, abs_tol=1e-4
-    )
 
 
 # --- check_create_model: architecture ---------------------------------------------------
@@ -240,7 +194,7 @@ def test_compile_model_loss_matches_the_output_layer(observations: dict) -> None
         if is_probabilities(record["outputs"]):
             kind, probabilities = "probabilities (softmax)", np.asarray(arrays["probabilities"])
             value = values["probabilities"]
-            if close(value, cross_entropy(softmax(probabilities), labels)):
+            if close(value, relative=1e-3, expected=cross_entropy(softmax(probabilities), labels)):
                 fail(
                     "The model outputs probabilities (softmax), but the loss treats them as "
                     "logits and applies softmax a second time. Make the loss match the output."
@@ -248,14 +202,14 @@ def test_compile_model_loss_matches_the_output_layer(observations: dict) -> None
         else:
             kind, logits = "logits (no softmax)", np.asarray(arrays["logits"])
             probabilities, value = softmax(logits), values["logits"]
-            if close(value, cross_entropy(logits, labels)):
+            if close(value, relative=1e-3, expected=cross_entropy(logits, labels)):
                 fail(
                     "The model outputs logits (no softmax), but the loss reads them as "
                     "probabilities. Make the loss match the output."
                 )
         expected = cross_entropy(probabilities, labels)
         require(
-            close(value, expected),
+            close(value, expected, relative=1e-3),
             f"The model outputs {kind}; on outputs whose cross-entropy is {expected:.4f} the "
             f"compiled loss gives {value}. The loss must be sparse categorical cross-entropy "
             "configured for what the output layer returns (see the Task 2 instructions).",
@@ -275,7 +229,10 @@ def test_compile_model_tracks_accuracy(observations: dict) -> None:
             "accuracy metric.",
         )
         require(
-            any(close(value, record["argmax_accuracy"]) for value in accuracy.values()),
+            any(
+                close(value, record["argmax_accuracy"], relative=1e-3)
+                for value in accuracy.values()
+            ),
             f"The metric {sorted(accuracy)} reports {list(accuracy.values())} where the "
             f"fraction of correct predictions is {record['argmax_accuracy']}: use the accuracy "
             "metric for integer labels.",

@@ -44,11 +44,12 @@ DEFAULT_LIMITS = {
     "tensorflow": SandboxLimits(wall_seconds=900),
     "pytorch": SandboxLimits(wall_seconds=900),
 }
+# Probe kind → the check modules that judge its observations (a tuple, even for one).
 CHECK_MODULES = {
-    "exploration": "test_exploration.py",
-    "tensorflow": "test_tensorflow.py",
-    "pytorch": "test_pytorch.py",
-    "comparison": "test_comparison.py",
+    "exploration": ("test_exploration.py",),
+    "tensorflow": ("test_tensorflow.py",),
+    "pytorch": ("test_pytorch.py", "test_pytorch_training.py"),
+    "comparison": ("test_comparison.py",),
 }
 
 
@@ -161,7 +162,7 @@ def run_checks(kind: str, observations_dir: Path, *, device: str) -> _Outcomes:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
             pytest.main(
                 [
-                    str(CHECKS_DIR / CHECK_MODULES[kind]),
+                    *(str(CHECKS_DIR / module) for module in CHECK_MODULES[kind]),
                     "-q",
                     "-p",
                     "no:cacheprovider",

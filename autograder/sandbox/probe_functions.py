@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.sandbox.probe_support import describe_error
 from mlpkit.notebook_code import load_cells
 
 CALLS = {
@@ -26,10 +27,6 @@ CALLS = {
 }
 
 
-def _error(exception: BaseException) -> dict[str, str]:
-    return {"error": f"{type(exception).__name__}: {str(exception)[:300]}"}
-
-
 def collect_kind(kind: str, notebook: Path, output_dir: Path) -> None:
     """Call the notebook's function on each fixed input; record numbers or the error."""
     function_name, inputs = CALLS[kind]
@@ -39,7 +36,7 @@ def collect_kind(kind: str, notebook: Path, output_dir: Path) -> None:
         module = load_cells(notebook, [function_name], namespace={"np": np})
         function = getattr(module, function_name)
     except BaseException as exception:  # noqa: BLE001 - student code may raise anything
-        observations["load"] = _error(exception)
+        observations["load"] = describe_error(exception)
         function = None
     results = []
     for argument in inputs:
@@ -49,6 +46,6 @@ def collect_kind(kind: str, notebook: Path, output_dir: Path) -> None:
             value = function(np.array(argument) if isinstance(argument, list) else argument)
             results.append({"value": np.asarray(value, dtype=float).tolist()})
         except BaseException as exception:  # noqa: BLE001
-            results.append(_error(exception))
+            results.append(describe_error(exception))
     observations["results"] = results
     (output_dir / "observations.json").write_text(json.dumps(observations))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import signal
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +22,11 @@ from typing import Any
 import numpy as np
 
 import mlpkit
+from autograder.sandbox.probe_support import StudentCodeError, describe_error, jsonable
 from mlpkit.notebook_code import load_cells
 
 CELL_IDS = ("setup", "split_data", "create_model", "loss_fn", "make_optimizer")
 CELL_IDS += ("train_epoch", "evaluate", "fit")
-ERROR_LENGTH = 300
 PART_SECONDS = 120
 SPLIT_EXAMPLES = 60_000
 # Widths inside the original ranges (256..512, 128..256, 128..256, 32..128), all
@@ -58,35 +57,6 @@ def loss_probe_inputs() -> tuple[np.ndarray, np.ndarray]:
     generator = np.random.default_rng(PROBE_SEED + 1)
     logits = generator.normal(0.0, 3.0, (16, 10)).astype(np.float32)
     return logits, generator.integers(0, 10, 16).astype(np.int64)
-
-
-class StudentCodeError(Exception):
-    """An exception raised by a student function; remembers which one raised it."""
-
-    def __init__(self, function_name: str, error: BaseException) -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.function_name = function_name
-        self.error = error
-
-
-def describe_error(error: BaseException) -> dict[str, str]:
-    """The ``{"error": "Type: message"}`` record, plus the function and notebook line at fault."""
-    inner = error.error if isinstance(error, StudentCodeError) else error
-    text = f"{type(inner).__name__}: {inner}" if str(inner) else type(inner).__name__
-    record = {"error": text[:ERROR_LENGTH]}
-    if isinstance(error, StudentCodeError):
-        record["function"] = error.function_name
-    cells = [
-        frame for frame in traceback.extract_tb(inner.__traceback__) if ".ipynb:" in frame.filename
-    ]
-    if cells:
-        record["where"] = f"cell {cells[-1].filename.rsplit(':', 1)[1]}, line {cells[-1].lineno}"
-    return record
-
-
-def jsonable(value: Any) -> Any:
-    """``json.dumps`` fallback: arrays, tensors and NumPy scalars as lists/numbers, else repr."""
-    return value.tolist() if hasattr(value, "tolist") else repr(value)[:ERROR_LENGTH]
 
 
 @contextmanager

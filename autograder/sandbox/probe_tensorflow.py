@@ -10,7 +10,6 @@ Each part is isolated, so one broken function costs only the cells that need it.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -24,12 +23,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402  (after the log level, so TensorFlow starts quietly)
 
 import mlpkit  # noqa: E402
+from autograder.sandbox.probe_support import (  # noqa: E402
+    StudentCodeError,
+    describe_error,
+    jsonable,
+)
 from mlpkit.notebook_code import load_cells  # noqa: E402
 
 CELL_IDS = ["setup", "create_model", "compile_model", "train_model"]
 ANSWER_FUNCTIONS = ("create_model", "compile_model", "train_model")
 DENSE_KEYS = ("dense_1", "dense_2", "dense_3", "dense_4")
-ERROR_LENGTH = 500
 
 # Hidden-layer widths inside the original search ranges (256..512, 128..256,
 # 128..256, 32..128), all different, so swapped or hard-coded widths show.
@@ -50,43 +53,6 @@ TRAIN_PROBE = {"optimizer": "adam", "learning_rate": 0.003, "batch_size": 20, "e
 TRAIN_PROBE.update(dense_1=64, dense_2=64, dense_3=64, dense_4=32)
 FIDELITY_IMAGES = 256
 FIT_ARGUMENTS = ("x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split")
-
-
-class StudentCodeError(Exception):
-    """An exception from a student function, or from loading its cell; names the function."""
-
-    def __init__(self, function_name: str, error: BaseException, *, stage: str = "call") -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.function_name = function_name
-        self.error = error
-        self.stage = stage
-
-
-def describe_error(error: BaseException) -> dict[str, str]:
-    """The ``{"error": "Type: message"}`` record of a failed part (plus the culprit)."""
-    culprit = error.error if isinstance(error, StudentCodeError) else error
-    message = str(culprit).strip()
-    text = f"{type(culprit).__name__}: {message}" if message else type(culprit).__name__
-    record = {"error": text[:ERROR_LENGTH]}
-    if isinstance(error, StudentCodeError):
-        record.update(function=error.function_name, stage=error.stage)
-    return record
-
-
-def jsonable(value: Any) -> Any:
-    """Convert NumPy/Keras values to plain JSON (non-finite floats become strings)."""
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "numpy"):
-        array = np.asarray(value)
-        return jsonable(array.tolist() if array.ndim else array.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return repr(value)[:ERROR_LENGTH]
 
 
 def probe_config(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -11,15 +11,9 @@ of the comparison. All runs start together, from one module-scoped fixture.
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
-import subprocess
-import sys
-import warnings
-import xml.etree.ElementTree as ElementTree
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +25,15 @@ from autograder.grade.samples import build_submission
 from autograder.sandbox.probe_pytorch import MODEL_PROBES, probe_images
 from mlpkit.data import load_fashion_mnist
 from mlpkit.notebook_code import cell_sources
-from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
+from tests.autograder.scenarios import (
+    Scenario,
+    failed_cells,
+    probe_output,
+    run_checks,
+    run_probe,
+    solution_source,
+)
+from tests.conftest import REPO_ROOT
 
 NOTEBOOK = "03-pytorch-mlp.ipynb"
 RELEASE = REPO_ROOT / "assignments" / "mlp-fashion-mnist" / NOTEBOOK
@@ -72,13 +74,9 @@ def split_data(dataset, val_fraction=0.2, seed=42):
 '''
 
 
-def solution_source(grade_id: str) -> str:
-    return dict(cell_sources(SOLUTIONS_DIR / NOTEBOOK, [grade_id]))[grade_id]
-
-
 def edited(grade_id: str, old: str, new: str) -> dict[str, str]:
     """The solution's cell with one fragment replaced (which must be there)."""
-    source = solution_source(grade_id)
+    source = solution_source(NOTEBOOK, grade_id)
     if old not in source:
         raise ValueError(f"{grade_id} of the solution no longer contains {old!r}")
     return {grade_id: source.replace(old, new)}
@@ -91,14 +89,6 @@ def output_layer(module: str) -> dict[str, str]:
 
 def loss(expression: str) -> dict[str, str]:
     return edited("loss_fn", "nn.CrossEntropyLoss()", expression)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    replacements: dict[str, str] = field(default_factory=dict)
-    failing_cells: frozenset[str] = frozenset()
-    train_epochs: int = 0
 
 
 def scenarios() -> list[Scenario]:
@@ -164,78 +154,8 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-def cell_of_each_check() -> dict[str, str]:
-    """Test function name → the grade_id of its ``@pytest.mark.cell`` marker.
-
-    The marker is registered by the checks' own conftest, not in this session.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-        pytorch_checks = importlib.import_module("autograder.checks.test_pytorch")
-    cells = {}
-    for name, function in vars(pytorch_checks).items():
-        if name.startswith("test_"):
-            markers = [mark for mark in getattr(function, "pytestmark", []) if mark.name == "cell"]
-            assert len(markers) == 1, f"{name} needs exactly one cell marker"
-            cells[name] = markers[0].args[0]
-    return cells
-
-
-def subprocess_environment(**extra: str) -> dict[str, str]:
-    environment = {**os.environ, "WANDB_MODE": "offline", **extra}
-    environment.pop("AUTOGRADER_DEVICE_CLASS", None)
-    return environment
-
-
-def run_probe(notebook: Path, output_dir: Path, train_epochs: int) -> None:
-    command = [sys.executable, "-m", "autograder.sandbox.probe", "pytorch", str(notebook)]
-    command += [str(output_dir), "--train-epochs", str(train_epochs), "--seed", "0"]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=subprocess_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert (output_dir / "observations.json").is_file(), completed.stderr[-3000:]
-
-
-def run_checks(output_dir: Path, report: Path) -> dict[str, str]:
-    """Run the checks on one probe's output; return failed test name → message."""
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
-    command += ["autograder/checks/test_pytorch.py", f"--junitxml={report}"]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=subprocess_environment(AUTOGRADER_OBSERVATIONS=str(output_dir)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-3000:]
-    failures = {}
-    for case in ElementTree.parse(report).getroot().iter("testcase"):
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is not None:
-            failures[case.get("name")] = problem.get("message", "")
-    return failures
-
-
-def failed_cells(failures: dict[str, str]) -> set[str]:
-    cells = cell_of_each_check()
-    return {cells[name.split("[")[0]] for name in failures}
-
-
 def accuracy_of(output_dir: Path) -> float:
-    observations = json.loads((output_dir / "observations.json").read_text())
-    with np.load(output_dir / "weights.npz") as archive:
-        weights = {name: archive[name] for name in archive.files}
+    observations, weights = probe_output(output_dir)
     dataset = load_fashion_mnist(download=False)
     predictions = predict(observations["accuracy"]["manifest"], weights, dataset.x_test)
     return float(np.mean(predictions == dataset.y_test))
@@ -264,8 +184,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future[Run]]:
     def run(scenario: Scenario) -> Run:
         notebook = build_submission(NOTEBOOK, scenario.name, scenario.replacements, folder)
         output_dir = folder / scenario.name
-        run_probe(notebook, output_dir, scenario.train_epochs)
-        return Run(output_dir, run_checks(output_dir, folder / f"{scenario.name}.xml"))
+        run_probe("pytorch", notebook, output_dir, scenario.train_epochs)
+        return Run(output_dir, run_checks("pytorch", output_dir, folder / f"{scenario.name}.xml"))
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         return {scenario.name: pool.submit(run, scenario) for scenario in every}
@@ -278,7 +198,7 @@ def test_reference_passes_every_check(runs: dict[str, Future[Run]]) -> None:
     expected = set()
     if accuracy < float(load_thresholds()["cpu"]["pytorch"]["floor"]):
         expected.add("check_pytorch_accuracy")  # a calibrated floor above one epoch's reach
-    assert failed_cells(reference.failures) == expected, reference.failures
+    assert failed_cells("pytorch", reference.failures) == expected, reference.failures
 
 
 @pytest.mark.parametrize("scenario", scenarios(), ids=lambda scenario: scenario.name)
@@ -286,7 +206,7 @@ def test_each_scenario_fails_exactly_its_cells(
     scenario: Scenario, runs: dict[str, Future[Run]]
 ) -> None:
     failures = runs[scenario.name].result().failures
-    failed = failed_cells(failures)
+    failed = failed_cells("pytorch", failures)
     if scenario.train_epochs == 0:
         assert "check_pytorch_accuracy" in failed
         assert "not trained" in failures["test_pytorch_accuracy"]
@@ -305,7 +225,7 @@ def test_release_stubs_fail_every_cell_naming_the_function_and_the_error(
     It is probed with one training epoch, so the accuracy run meets the stubs too.
     """
     failures = runs["release"].result().failures
-    assert failed_cells(failures) == ALL_CELLS, failures
+    assert failed_cells("pytorch", failures) == ALL_CELLS, failures
     for function in ANSWER_CELLS:
         messages = [message for name, message in failures.items() if function in message]
         assert any("NotImplementedError" in message for message in messages), function
@@ -316,9 +236,7 @@ def test_numpy_forward_pass_matches_torch_on_the_trained_reference(
     runs: dict[str, Future[Run]],
 ) -> None:
     output_dir = runs["reference"].result().output_dir
-    observations = json.loads((output_dir / "observations.json").read_text())
-    with np.load(output_dir / "weights.npz") as archive:
-        weights = {name: archive[name] for name in archive.files}
+    observations, weights = probe_output(output_dir)
     outputs = forward(observations["accuracy"]["manifest"], weights, probe_images())
     np.testing.assert_allclose(outputs, observations["accuracy"]["fidelity_outputs"], atol=1e-4)
 

@@ -11,14 +11,7 @@ and leave the accuracy cell out of the comparison.
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import subprocess
-import sys
-import warnings
-import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +22,15 @@ from autograder.checks.tensorflow_model import dense_blocks, predict
 from autograder.grade.samples import build_submission
 from mlpkit.data import load_fashion_mnist
 from mlpkit.notebook_code import cell_sources
-from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
+from tests.autograder.scenarios import (
+    Scenario,
+    failed_cells,
+    probe_output,
+    run_checks,
+    run_probe,
+    solution_source,
+)
+from tests.conftest import REPO_ROOT
 
 NOTEBOOK = "02-tensorflow-mlp.ipynb"
 RELEASE = REPO_ROOT / "assignments" / "mlp-fashion-mnist" / NOTEBOOK
@@ -43,13 +44,9 @@ ALL_CELLS = {
 ONE_EPOCH_FLOOR = 0.80
 
 
-def solution_source(grade_id: str) -> str:
-    return dict(cell_sources(SOLUTIONS_DIR / NOTEBOOK, [grade_id]))[grade_id]
-
-
 def edited(grade_id: str, pattern: str, new: str) -> str:
     """A cell of the solution with every match of ``pattern`` replaced (one must exist)."""
-    changed, count = re.subn(pattern, new, solution_source(grade_id))
+    changed, count = re.subn(pattern, new, solution_source(NOTEBOOK, grade_id))
     if count == 0:
         raise ValueError(f"{grade_id} of the solution no longer matches {pattern!r}")
     return changed
@@ -70,14 +67,6 @@ def output_and_loss(output: str, from_logits: bool) -> dict[str, str]:
         ),
         "compile_model": edited("compile_model", r"loss=[^\n]*", f"loss={loss},"),
     }
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    replacements: dict[str, str] = field(default_factory=dict)
-    failing_cells: frozenset[str] = frozenset()
-    train_epochs: int = 0
 
 
 def scenarios() -> list[Scenario]:
@@ -140,75 +129,8 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-def cell_of_each_check() -> dict[str, str]:
-    """Test function name → the grade_id of its ``@pytest.mark.cell`` marker.
-
-    The marker is registered by the checks' own conftest, not in this session.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-        tensorflow_checks = importlib.import_module("autograder.checks.test_tensorflow")
-    cells = {}
-    for name, function in vars(tensorflow_checks).items():
-        if name.startswith("test_"):
-            markers = [mark for mark in getattr(function, "pytestmark", []) if mark.name == "cell"]
-            assert len(markers) == 1, f"{name} needs exactly one cell marker"
-            cells[name] = markers[0].args[0]
-    return cells
-
-
-def subprocess_environment(**extra: str) -> dict[str, str]:
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "WANDB_MODE": "offline", **extra}
-    environment.pop("AUTOGRADER_DEVICE_CLASS", None)
-    return environment
-
-
-def run_probe(notebook: Path, output_dir: Path, train_epochs: int) -> None:
-    command = [sys.executable, "-m", "autograder.sandbox.probe", "tensorflow", str(notebook)]
-    command += [str(output_dir), "--train-epochs", str(train_epochs), "--seed", "0"]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=subprocess_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert (output_dir / "observations.json").is_file(), completed.stderr[-3000:]
-
-
-def run_checks(output_dir: Path, report: Path) -> dict[str, str]:
-    """Run the checks on one probe's output; return failed test name → message."""
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
-    command += ["autograder/checks/test_tensorflow.py", f"--junitxml={report}"]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=subprocess_environment(AUTOGRADER_OBSERVATIONS=str(output_dir)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-3000:]
-    failures = {}
-    for case in ElementTree.parse(report).getroot().iter("testcase"):
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is not None:
-            failures[case.get("name").split("[")[0]] = problem.get("message", "")
-    return failures
-
-
 def reference_accuracy(output_dir: Path) -> float:
-    import json
-
-    observations = json.loads((output_dir / "observations.json").read_text())
-    with np.load(output_dir / "weights.npz") as archive:
-        weights = {name: archive[name] for name in archive.files}
+    observations, weights = probe_output(output_dir)
     dataset = load_fashion_mnist(download=False)
     predictions = predict(observations["accuracy"]["layers"], weights, dataset.x_test)
     return float(np.mean(predictions == dataset.y_test))
@@ -218,10 +140,9 @@ def reference_accuracy(output_dir: Path) -> float:
 def test_each_scenario_fails_exactly_its_cells(scenario: Scenario, tmp_path: Path) -> None:
     notebook = build_submission(NOTEBOOK, scenario.name, scenario.replacements, tmp_path)
     output_dir = tmp_path / "probe"
-    run_probe(notebook, output_dir, scenario.train_epochs)
-    failures = run_checks(output_dir, tmp_path / "report.xml")
-    cells = cell_of_each_check()
-    failed_cells = {cells[name] for name in failures}
+    run_probe("tensorflow", notebook, output_dir, scenario.train_epochs)
+    failures = run_checks("tensorflow", output_dir, tmp_path / "report.xml")
+    failed = failed_cells("tensorflow", failures)
     expected = set(scenario.failing_cells)
     if scenario.name == "reference":
         accuracy = reference_accuracy(output_dir)
@@ -230,9 +151,9 @@ def test_each_scenario_fails_exactly_its_cells(scenario: Scenario, tmp_path: Pat
         if accuracy < floor:  # a calibrated floor above what one epoch reaches
             expected.add("check_tensorflow_accuracy")
     if scenario.train_epochs == 0:
-        failed_cells.discard("check_tensorflow_accuracy")
+        failed.discard("check_tensorflow_accuracy")
     details = "\n".join(f"{name}: {message}" for name, message in sorted(failures.items()))
-    assert failed_cells == expected, details
+    assert failed == expected, details
     for message in failures.values():
         assert "BEGIN SOLUTION" not in message and "keras.layers." not in message
 
