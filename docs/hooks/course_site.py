@@ -76,17 +76,14 @@ def _read_json(path: Path, what: str, fix: str) -> dict:
 
 
 def notebook_title(notebook: Path) -> str:
-    """The notebook's title: its metadata title, else its first heading, else its name."""
+    """The notebook's title: its first heading (what mkdocs-jupyter shows), else its name."""
     content = _read_json(notebook, "release notebook", "Regenerate the release.")
-    title = content.get("metadata", {}).get("title")
-    if title:
-        return str(title)
     for cell in content.get("cells", []):
         if cell.get("cell_type") == "markdown":
             for line in "".join(cell.get("source", "")).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
-    return notebook.stem
+    return str(content.get("metadata", {}).get("title") or notebook.stem)
 
 
 def graded_cells(notebook: Path) -> list[dict]:
