@@ -35,6 +35,7 @@ PROBE_KINDS = {
     "02-tensorflow-mlp.ipynb": "tensorflow",
     "03-pytorch-mlp.ipynb": "pytorch",
     "04-framework-comparison.ipynb": "comparison",
+    "05-hyperparameter-tuning.ipynb": "tuning",
 }
 # Wall-clock budgets per probe: the small functions of notebooks 01 and 04 need
 # seconds; a framework probe imports its framework and retrains a model.
@@ -43,6 +44,7 @@ DEFAULT_LIMITS = {
     "comparison": SandboxLimits(wall_seconds=120),
     "tensorflow": SandboxLimits(wall_seconds=900),
     "pytorch": SandboxLimits(wall_seconds=900),
+    "tuning": SandboxLimits(wall_seconds=120),
 }
 # Probe kind → the check modules that judge its observations (a tuple, even for one).
 CHECK_MODULES = {
@@ -50,6 +52,7 @@ CHECK_MODULES = {
     "tensorflow": ("test_tensorflow.py",),
     "pytorch": ("test_pytorch.py", "test_pytorch_training.py"),
     "comparison": ("test_comparison.py",),
+    "tuning": ("test_tuning.py",),
 }
 
 

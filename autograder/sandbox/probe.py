@@ -15,6 +15,7 @@ PROBES = {
     "tensorflow": "autograder.sandbox.probe_tensorflow",
     "exploration": "autograder.sandbox.probe_functions",
     "comparison": "autograder.sandbox.probe_functions",
+    "tuning": "autograder.sandbox.probe_tuning",
 }
 
 

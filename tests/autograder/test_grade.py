@@ -33,7 +33,7 @@ def test_malformed_missing_and_empty_submissions(tmp_path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     verdicts = grade_submission(empty, limits=SandboxLimits(wall_seconds=60))
-    assert [verdict.points for verdict in verdicts] == [0, 0, 0, 0]
+    assert [verdict.points for verdict in verdicts] == [0, 0, 0, 0, 0]
     assert all("was not submitted" in verdict.problem for verdict in verdicts)
     assert json.loads(json.dumps([verdict.to_dict() for verdict in verdicts]))
 

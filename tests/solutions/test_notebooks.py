@@ -1,6 +1,6 @@
 """Every solution notebook runs top to bottom, through the instructor's own command.
 
-``mlpkit reproduce`` (the README's main job) executes the four notebooks with
+``mlpkit reproduce`` (the README's main job) executes the five notebooks with
 nbclient in the ``class`` profile; the full-profile tests train the reference
 models to the accuracy the course promises.
 """
@@ -29,12 +29,13 @@ def _images(path) -> int:
     )
 
 
-def test_four_solution_notebooks() -> None:
+def test_five_solution_notebooks() -> None:
     assert [path.name for path in NOTEBOOKS] == [
         "01-data-exploration.ipynb",
         "02-tensorflow-mlp.ipynb",
         "03-pytorch-mlp.ipynb",
         "04-framework-comparison.ipynb",
+        "05-hyperparameter-tuning.ipynb",
     ]
 
 
@@ -48,12 +49,14 @@ def test_main_job_runs_every_notebook_in_the_class_profile(tmp_path, capsys) -> 
         assert len(result["history"]["loss"]) == 10, "the class profile caps training at 10 epochs"
         assert result["metrics"]["test_accuracy"] > 0.85, f"{framework} trained poorly"
     executed = tmp_path / "class" / "executed"
-    minimum_figures = {"01": 2, "02": 3, "03": 3, "04": 3}
+    minimum_figures = {"01": 2, "02": 3, "03": 3, "04": 3, "05": 3}
     for notebook in NOTEBOOKS:
         assert _images(executed / notebook.name) >= minimum_figures[notebook.name[:2]], (
             notebook.name
         )
     assert list((tmp_path / "runs").glob("*/history.json")), "tracking wrote local histories"
+    tables = sorted(path.name for path in (tmp_path / "tuning").glob("*.csv"))
+    assert len(tables) == 3, f"one class-profile study per optimizer, got {tables}"
 
 
 def test_comparison_without_framework_results_says_what_to_run(tmp_path, capsys) -> None:
