@@ -90,6 +90,22 @@ def grade_main(
     return 1 if run.failed else 0
 
 
+def import_gradebook_main(*, output: Path, assignment: str, db_url: str | None) -> int:
+    """Record a class run's auto scores in the nbgrader gradebook (as autograde would)."""
+    import os
+
+    from autograder.export.gradebook import import_results
+    from autograder.export.tables import read_class_results
+
+    results = read_class_results(output)
+    if not results:
+        raise ValueError(f"No graded students in {output}; run `autograder grade` first.")
+    db_url = db_url or os.environ.get("MLPKIT_GRADEBOOK_URL") or "sqlite:///gradebook.db"
+    count = import_results(results, db_url=db_url, assignment=assignment)
+    print(f"recorded the auto scores of {count} students in {db_url}")
+    return 0
+
+
 def samples_main(*, output: Path) -> int:
     """Build the three sample submissions and grade them (the README's main job)."""
     from autograder.grade.samples import sample_submissions
@@ -127,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--time-limit", type=float, default=None, help="seconds per probe")
     grade.add_argument("--memory-limit", type=float, default=None, help="GB per probe")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gradebook = commands.add_parser(
+        "import-gradebook", help="record a class run's auto scores in the nbgrader gradebook"
+    )
+    gradebook.add_argument("output", type=Path, help="the --output folder of `grade`")
+    gradebook.add_argument("--assignment", default=ASSIGNMENT)
+    gradebook.add_argument(
+        "--db", default=None, help="default: $MLPKIT_GRADEBOOK_URL or sqlite:///gradebook.db"
+    )
     samples = commands.add_parser("samples", help="build and grade the three sample submissions")
     samples.add_argument("--output", type=Path, default=Path("results") / "samples")
     return parser
@@ -136,6 +160,10 @@ def run(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     _interrupt_on_sigterm()
     try:
+        if arguments.command == "import-gradebook":
+            return import_gradebook_main(
+                output=arguments.output, assignment=arguments.assignment, db_url=arguments.db
+            )
         if arguments.command == "samples":
             return samples_main(output=arguments.output)
         return grade_main(

@@ -57,13 +57,12 @@ def grade_on_cluster(
         ) from None
     with client:
         remaining = iter(jobs)
-        owners = {}
-        completed = as_completed()
+        owners: dict[str, GradingJob] = {}
 
-        def submit_next() -> None:
+        def submit_next() -> list:
             job = next(remaining, None)
             if job is None:
-                return
+                return []
             future = client.submit(
                 grade_payload,
                 job.payload(),
@@ -72,11 +71,11 @@ def grade_on_cluster(
                 pure=False,
             )
             owners[future.key] = job
-            completed.add(future)
+            return [future]
 
-        threads = sum(client.nthreads().values()) or 1
-        for _ in range(max(4, JOBS_PER_THREAD_IN_FLIGHT * threads)):
-            submit_next()
+        window = max(4, JOBS_PER_THREAD_IN_FLIGHT * (sum(client.nthreads().values()) or 1))
+        first = [future for _ in range(window) for future in submit_next()]
+        completed = as_completed(first, loop=client.loop)
         for future in completed:
             job = owners.pop(future.key)
             try:
@@ -86,4 +85,5 @@ def grade_on_cluster(
             else:
                 on_result(result, None)
             future.release()
-            submit_next()
+            for following in submit_next():
+                completed.add(following)

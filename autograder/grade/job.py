@@ -165,7 +165,10 @@ def grade_job_file(job_file: Path, result_file: Path) -> None:
         "points": sum(verdict.points for verdict in verdicts),
         "max_points": sum(cell.max_points for verdict in verdicts for cell in verdict.cells),
         "seconds": time.perf_counter() - started,
-        "notebooks": [verdict.to_dict() for verdict in verdicts],
+        "notebooks": [
+            {**verdict.to_dict(), "submitted": path is not None}
+            for verdict, path in zip(verdicts, job["notebooks"].values(), strict=True)
+        ],
     }
     write_atomically(Path(result_file), json.dumps(result, indent=1))
 
