@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -150,15 +151,16 @@ def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return mean, variance**0.5
 
 
-def notebook_list_markdown() -> str:
-    """A table of the release notebooks: page link, graded cells, points."""
+def notebook_list_markdown(page_uri: str) -> str:
+    """A table of the release notebooks (linked from the asking page), their graded cells."""
+    pages_dir = posixpath.relpath(NOTEBOOK_PAGES_DIR, posixpath.dirname(page_uri) or ".")
     rows = []
     for notebook in release_notebooks():
         cells = graded_cells(notebook)
         rows.append(
             [
-                f"[{notebook_title(notebook)}]({notebook.name})",
-                len(cells),
+                f"[{notebook_title(notebook)}]({pages_dir}/{notebook.name})",
+                ", ".join(f"`{cell['grade_id']}`" for cell in cells),
                 sum(cell["points"] for cell in cells),
             ]
         )
@@ -271,26 +273,26 @@ def thresholds_markdown() -> str:
     return _table(header + ["calibrated by"], rows)
 
 
-BLOCKS: dict[str, Callable[[], str]] = {
+BLOCKS: dict[str, Callable[[str], str]] = {
     "notebook-list": notebook_list_markdown,
-    "points": points_markdown,
-    "results-summary": results_summary_markdown,
-    "results-runs": results_runs_markdown,
-    "results-provenance": results_provenance_markdown,
-    "thresholds": thresholds_markdown,
+    "points": lambda page_uri: points_markdown(),
+    "results-summary": lambda page_uri: results_summary_markdown(),
+    "results-runs": lambda page_uri: results_runs_markdown(),
+    "results-provenance": lambda page_uri: results_provenance_markdown(),
+    "thresholds": lambda page_uri: thresholds_markdown(),
 }
 
 
-def expand_markers(markdown: str, page_name: str) -> str:
+def expand_markers(markdown: str, page_uri: str) -> str:
     """Replace every ``<!-- mlpkit:NAME -->`` marker with its generated block."""
 
     def replace(match: re.Match) -> str:
         name = match.group(1)
         if name not in BLOCKS:
             raise SiteSourceError(
-                f"{page_name}: unknown generated block {name!r}; known: {', '.join(BLOCKS)}"
+                f"{page_uri}: unknown generated block {name!r}; known: {', '.join(BLOCKS)}"
             )
-        return BLOCKS[name]()
+        return BLOCKS[name](page_uri)
 
     return MARKER.sub(replace, markdown)
 
