@@ -16,13 +16,12 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
-    Execute,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
 )
 
-from autograder.export.nbgrader import ExternalVerdicts  # noqa: E402
+from autograder.export.nbgrader import ExternalVerdicts, KernelSafeExecute  # noqa: E402
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
@@ -43,10 +42,11 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.allow_errors = True
 
 # Autograde: run the notebook in the student's kernel (so the formgrader shows
-# its outputs), then replace every test cell's result with the verdict computed
-# outside that kernel (autograder/DESIGN.md), then save the grades.
+# its outputs; a kernel that dies does not stop the grading), then replace every
+# test cell's result with the verdict computed outside that kernel
+# (autograder/DESIGN.md), then save the grades.
 c.Autograde.autograde_preprocessors = [
-    Execute,
+    KernelSafeExecute,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,

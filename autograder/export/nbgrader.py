@@ -8,6 +8,11 @@ notebook in the sandbox (:func:`autograder.grade.core.grade_notebook`), then
 replaces every autograded test cell's outputs with that verdict and its hidden
 test code with a stub, so the gradebook records the external verdict and the
 feedback never contains hidden code.
+
+Stock ``Execute`` also gives up on a whole submission when a student's cell kills
+its kernel (``os._exit``, a crash, the OOM killer): nbgrader removes the autograded
+copy, records no grade and exits with an error. :class:`KernelSafeExecute` keeps
+going instead, since the grade never depended on that kernel.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from autograder.grade.core import CellVerdict, grade_notebook
 
@@ -50,6 +56,39 @@ def _error(messages: list[str]) -> nbformat.NotebookNode:
             *[f"- {m}" for m in messages],
         ],
     )
+
+
+KERNEL_DIED = (
+    "The kernel died while running this cell (it exited, crashed or ran out of memory), "
+    "so the cells below it were not run. Run the notebook from the top to find out why."
+)
+
+
+class KernelSafeExecute(Execute):
+    """nbgrader's ``Execute`` that survives the student's kernel dying.
+
+    The cell that killed the kernel gets an error output saying so, the cells after
+    it are left unrun, and autograde goes on to :class:`ExternalVerdicts`, which
+    grades the submission in its own sandbox. Configured as ``c.Execute`` is.
+    """
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.kernel_died = False
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self.kernel_died:
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self.kernel_died = True
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error", ename="DeadKernelError", evalue=KERNEL_DIED, traceback=[KERNEL_DIED]
+                )
+            )
+            return cell, self.resources
 
 
 class ExternalVerdicts(NbGraderPreprocessor):

@@ -82,3 +82,18 @@ def test_a_hanging_student_is_graded_and_the_next_one_too(course, tmp_path, monk
     course.run("autograde", "mlp-fashion-mnist", "--student", "*hanging", "--force")
     assert course.scores("hanging")["01-data-exploration"]["check_class_counts"] == 0
     assert course.scores("after-hanging")["01-data-exploration"]["check_class_counts"] == 2
+
+
+def test_a_student_whose_kernel_dies_is_graded_and_the_next_one_too(course, tmp_path) -> None:
+    """A cell that kills its own kernel costs that student the points, nobody else's."""
+    crashing = build_submission(
+        EXPLORATION,
+        "kills-its-kernel",
+        {"class_counts": "import os\nos._exit(1)"},
+        tmp_path,
+    )
+    course.submit("crashing", {EXPLORATION: crashing})
+    course.submit("after-crashing", {EXPLORATION: SOLUTIONS_DIR / EXPLORATION})
+    course.run("autograde", "mlp-fashion-mnist", "--student", "*crashing", "--force")
+    assert course.scores("crashing")["01-data-exploration"]["check_class_counts"] == 0
+    assert course.scores("after-crashing")["01-data-exploration"]["check_class_counts"] == 2
