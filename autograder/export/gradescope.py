@@ -33,7 +33,7 @@ def gradescope_results(result: dict, *, visibility: str = "visible") -> dict:
                     "status": "passed" if passed else "failed",
                     "output": "Hidden checks passed."
                     if passed
-                    else "\n".join(f"- {message}" for message in cell["feedback"]),
+                    else "\n".join(f"- {message}" for message in dict.fromkeys(cell["feedback"])),
                     "visibility": visibility,
                 }
             )

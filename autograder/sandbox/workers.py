@@ -62,6 +62,7 @@ class WorkerProcesses:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen] = set()
+        self._stopped = False
 
     def run(
         self,
@@ -89,6 +90,8 @@ class WorkerProcesses:
         )
         with self._lock:
             self._running.add(process)
+            if self._stopped:  # started while the run was being stopped: stop it too
+                process.kill()
         try:
             _, stderr = process.communicate(timeout=timeout_seconds)
             return WorkerExit(process.returncode, stderr[-4000:])
@@ -101,8 +104,9 @@ class WorkerProcesses:
                 self._running.discard(process)
 
     def kill_all(self) -> None:
-        """Stop every running grader process (an interrupted run: nothing half-written stays)."""
+        """Stop every grader process, now and from now on (an interrupted run)."""
         with self._lock:
+            self._stopped = True
             running = list(self._running)
         for process in running:
             with contextlib.suppress(ProcessLookupError):

@@ -30,7 +30,7 @@ from tests.conftest import REPO_ROOT
 
 ASSIGNMENT = "mlp-fashion-mnist"
 EXPLORATION = "01-data-exploration.ipynb"
-TIME_LIMIT = 10
+TIME_LIMIT = 30  # every probe gets it: a correct one must fit even on a busy CI machine
 STYLES = [  # (body of class_counts, points)
     ("return np.bincount(np.asarray(labels), minlength=10)", 2),
     ("counts = np.zeros(10, dtype=int)\n    for label in labels:\n        counts[label] += 1\n"
@@ -195,10 +195,16 @@ def test_forty_submissions_two_workers_faults_and_resume(class_dir) -> None:
     assert int(summary[2]) >= second_run and int(summary[1]) + int(summary[2]) == 40
 
     results = read_class_results(output)
-    assert {result["student"]: result["points"] for result in results} == expected
+    by_student = {result["student"]: result for result in results}
+    assert sorted(by_student) == sorted(expected)
+    wrong = {
+        student: result["notebooks"][0]["cells"][0]["feedback"]
+        for student, result in by_student.items()
+        if result["points"] != expected[student]
+    }
+    assert not wrong, wrong
     rows = (output / "grades.csv").read_text().splitlines()[1:]
     assert sorted(row.split(",")[0] for row in rows) == sorted(expected)
-    by_student = {result["student"]: result for result in results}
     assert by_student[victim[0]]["attempts"] == 2, "the killed grader's job ran again"
     for student, (_, message) in FAULTS.items():
         feedback = by_student[student]["notebooks"][0]["cells"][0]["feedback"]
