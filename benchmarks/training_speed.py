@@ -8,9 +8,9 @@ is how ``Settings.torch_threads`` got its default.
 
 Each framework runs in its own subprocess (never both in one process). An epoch
 is one pass over the 48,000 training images plus the validation pass; the
-figure is the median over the measured epochs, after one warm-up epoch; the two
-Keras recipes are trained alternately, twice each, because the shared 2-core
-machine's speed drifts by 20% or more from one epoch to the next.
+figure is the median over the measured epochs, after one warm-up epoch. Original
+and kit are trained alternately (PyTorch epoch by epoch, Keras twice each), because
+the shared 2-core machine's speed drifts by 20% or more from one epoch to the next.
 
     python benchmarks/training_speed.py [--epochs 3]
 """
@@ -58,6 +58,19 @@ def _median_epoch(run_epoch, epochs: int) -> float:
         run_epoch()
         durations.append(time.perf_counter() - started)
     return statistics.median(durations)
+
+
+def _alternate_epochs(runners: list, epochs: int) -> list[float]:
+    """Median epoch time of each runner, their epochs interleaved so drift hits all alike."""
+    for run_epoch in runners:
+        run_epoch()  # warm-up
+    durations: list[list[float]] = [[] for _ in runners]
+    for _ in range(epochs):
+        for run_epoch, measured in zip(runners, durations, strict=True):
+            started = time.perf_counter()
+            run_epoch()
+            measured.append(time.perf_counter() - started)
+    return [statistics.median(measured) for measured in durations]
 
 
 def pytorch_part(epochs: int) -> dict[str, float]:
@@ -166,12 +179,11 @@ def pytorch_part(epochs: int) -> dict[str, float]:
     figures = {}
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        figures[f"pytorch original, {threads} thread(s)"] = _median_epoch(
-            original_epoch_runner(), epochs
+        original, kit = _alternate_epochs(
+            [original_epoch_runner(), reference_epoch_runner()], epochs
         )
-        figures[f"pytorch kit, {threads} thread(s)"] = _median_epoch(
-            reference_epoch_runner(), epochs
-        )
+        figures[f"pytorch original, {threads} thread(s)"] = original
+        figures[f"pytorch kit, {threads} thread(s)"] = kit
         with BusyCore():
             figures[f"pytorch kit, {threads} thread(s), other core busy"] = _median_epoch(
                 reference_epoch_runner(), epochs
