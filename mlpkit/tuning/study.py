@@ -15,6 +15,7 @@ each trial so that it always shows every process's trials.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -115,7 +116,9 @@ def _create_study(
         except (IntegrityError, OperationalError) as error:
             # Two processes creating a fresh storage's tables at once: one wins and the
             # other finds them on its next try. An unreachable server fails every try.
-            racing = isinstance(error, IntegrityError) or "locked" in str(error)
+            racing = isinstance(error, IntegrityError) or any(
+                sign in str(error) for sign in ("locked", "already exists")
+            )
             if not racing or attempt + 1 == STORAGE_ATTEMPTS:
                 raise
             time.sleep(0.5 * (attempt + 1))
@@ -298,6 +301,7 @@ def run_study(
     training_seed: int | None = None,
     startup_trials: int | None = None,
     show_progress: bool = True,
+    worker: TrainingWorker | None = None,
 ) -> StudyReport:
     """Run (or resume, or join) the study of ``definition`` until it has ``trials`` finished.
 
@@ -308,7 +312,9 @@ def run_study(
     stream, what several processes sharing one study need); ``training_seed``
     seeds every trial's weights and shuffling alike, so configs compete fairly.
     Ctrl-C stops the running trial, keeps every finished one and returns a report
-    with ``interrupted=True``.
+    with ``interrupted=True``. A started ``worker`` (a :class:`TrainingWorker` of
+    ``framework``) lets several studies share one framework import and data load;
+    its own ``train_examples`` and seed then apply, and it is left running.
     """
     if trials < 0:
         raise ValueError(f"trials must be 0 or more, got {trials}.")
@@ -323,12 +329,16 @@ def run_study(
     target = min(trials, definition.run_cap) if definition.run_cap else trials
     table = results_dir / "tuning" / f"{study_name}.csv"
     already = finished_count(study)
-    worker = TrainingWorker(
-        framework=framework,
-        notebooks_dir=notebooks_dir,
-        train_examples=train_examples,
-        seed=settings.seed if training_seed is None else training_seed,
-    )
+    shared_worker = worker is not None
+    if worker is None:
+        worker = TrainingWorker(
+            framework=framework,
+            notebooks_dir=notebooks_dir,
+            train_examples=train_examples,
+            seed=settings.seed if training_seed is None else training_seed,
+        )
+    elif worker.framework != framework:
+        raise ValueError(f"The shared worker trains {worker.framework}, not {framework}.")
     objective = _Objective(
         definition=definition,
         worker=worker,
@@ -352,7 +362,7 @@ def run_study(
             progress.refresh()
 
         try:
-            with worker:
+            with contextlib.nullcontext(worker) if shared_worker else worker:
                 study.optimize(
                     objective,
                     n_trials=target - already,
@@ -363,6 +373,8 @@ def run_study(
                 )
         except KeyboardInterrupt:
             interrupted = True
+            if shared_worker:  # stopped mid-trial: it cannot serve another study
+                worker.close(immediately=True)
         finally:
             progress.close()
     write_results_table(study, table)

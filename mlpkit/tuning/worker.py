@@ -108,12 +108,19 @@ class TrainingWorker:
         if self.process is None:
             raise WorkerError("The worker is not running; use it inside a with block.")
         send_message(self.process.stdin, ["train", config])
+        failure: Exception | None = None
         while True:
             kind, *payload = self._receive()
             if kind == "epoch":
                 epoch, metrics = payload
-                send_message(self.process.stdin, bool(on_epoch(epoch, metrics)))
+                try:
+                    stop = failure is not None or bool(on_epoch(epoch, metrics))
+                except Exception as error:  # noqa: BLE001 - re-raised once the worker is idle
+                    failure, stop = error, True
+                send_message(self.process.stdin, stop)
             elif kind == "done":
+                if failure is not None:
+                    raise failure
                 return int(payload[0])
             else:
                 raise WorkerError(f"Training failed in the {self.framework} worker:\n{payload[0]}")

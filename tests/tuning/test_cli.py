@@ -145,3 +145,27 @@ def test_profiles_cap_the_trials_and_grading_runs_none(tiny_sweep_file, tmp_path
     assert "0/0 trials finished; this process ran 0" in printed
     assert run(["sweep", str(tmp_path / "absent.yaml"), *options]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_wandb_agent_trial_trains_the_config_it_is_given(tmp_path) -> None:
+    """What `wandb agent` runs for each proposal (the sweep files' `command`)."""
+    environment = {
+        **os.environ,
+        "MLPKIT_SWEEP_FRAMEWORK": "pytorch",
+        "MLPKIT_RESULTS_DIR": str(tmp_path),
+        "WANDB_MODE": "offline",
+    }
+    arguments = ["--optimizer=adam", "--learning_rate=0.003", "--batch_size=256", "--epochs=1"]
+    arguments += ["--dense_1=16", "--dense_2=16", "--dense_3=16", "--dense_4=8"]
+    command = [sys.executable, "-m", "mlpkit.tuning.wandb_trial", *arguments]
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO_ROOT, env=environment, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [history] = (tmp_path / "runs").glob("*/history.json")
+    assert '"val_loss": [' in history.read_text()
+    assert list((tmp_path / "wandb").glob("offline-run-*")), "logged as a W&B run"
+    unknown = subprocess.run(
+        [*command, "--dense_5=3"], capture_output=True, text=True, cwd=REPO_ROOT, env=environment
+    )
+    assert unknown.returncode == 2 and "unknown sweep parameters" in unknown.stderr

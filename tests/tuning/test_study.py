@@ -51,7 +51,11 @@ def test_study_logs_every_trial_and_resumes_without_repeating(tmp_path) -> None:
     assert first.study_name == "tiny-pytorch" and first.storage.startswith("sqlite:///")
     assert first.best_config["epochs"] == 1, "max_epochs caps every trial"
     validate_config(first.best_config)
-    second = run_study(definition, trials=5, **options)
+    with TrainingWorker(
+        framework="pytorch", notebooks_dir=SOLUTIONS_DIR, train_examples=TRAIN_EXAMPLES, seed=0
+    ) as shared:
+        second = run_study(definition, trials=5, worker=shared, **options)
+        assert shared.process is not None, "a shared worker outlives the study"
     assert second.this_process_trials == [3, 4], "a resumed study runs only what is missing"
     rows = list(csv.DictReader(first.table.open()))
     assert [row["number"] for row in rows] == ["0", "1", "2", "3", "4"]
@@ -82,6 +86,13 @@ def test_worker_loads_data_once_and_stops_a_pruned_trial(tmp_path, monkeypatch) 
         with pytest.raises(WorkerError, match="Training failed in the pytorch worker"):
             worker.train(bad, lambda epoch, metrics: False)
         assert worker.train(TINY_CONFIG, lambda epoch, metrics: False) == 3, "still usable"
+
+        def failing_report(epoch: int, metrics: dict) -> bool:
+            raise ValueError("the driver could not log this epoch")
+
+        with pytest.raises(ValueError, match="could not log"):
+            worker.train(TINY_CONFIG, failing_report)
+        assert worker.train(TINY_CONFIG, lambda epoch, metrics: False) == 3, "still in step"
     assert seen == [1, 2, 3]
 
 
