@@ -101,16 +101,18 @@ def grade_locally(
 
     def grade(job: GradingJob) -> tuple[dict, int]:
         environment = slots.get()
+        attempt = 1
         try:
-            for attempt in range(1, max_attempts + 1):
+            while True:
                 try:
-                    return grade_payload(
+                    result = grade_payload(
                         job.payload(), environment=environment, processes=processes
-                    ), attempt
+                    )
+                    return result, attempt
                 except WorkerLostError:
-                    if attempt == max_attempts or stopping.is_set():
+                    if attempt >= max_attempts or stopping.is_set():
                         raise
-            raise AssertionError("unreachable")  # pragma: no cover
+                    attempt += 1
         finally:
             slots.put(environment)
 

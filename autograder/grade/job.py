@@ -19,10 +19,18 @@ import socket
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
-from autograder.grade.core import DEFAULT_LIMITS, PROBE_KINDS, device_class, grade_notebook
+from autograder.grade.core import (
+    CHECKS_DIR,
+    DEFAULT_LIMITS,
+    PROBE_KINDS,
+    SOURCE_DIR,
+    THRESHOLDS_FILE,
+    device_class,
+    grade_notebook,
+)
 from autograder.grade.devices import visible_gpus, worker_environments
 from autograder.sandbox.runner import SandboxLimits
 from autograder.sandbox.workers import WorkerProcesses
@@ -40,6 +48,22 @@ class GraderError(RuntimeError):
     """The grader itself failed (not the student's code); the output names the cause."""
 
 
+@cache
+def grader_fingerprint() -> str:
+    """A hash of what decides a verdict: checks, probes, thresholds, points per cell."""
+    digest = hashlib.sha256()
+    files = [
+        *sorted(CHECKS_DIR.glob("*.py")),
+        *sorted((CHECKS_DIR.parent / "sandbox").glob("probe*.py")),
+        THRESHOLDS_FILE,
+        *sorted(SOURCE_DIR.glob("*.ipynb")),
+    ]
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class GradingJob:
     """One student's submission of one assignment, as found on disk."""
@@ -52,8 +76,9 @@ class GradingJob:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A hash of what was submitted: a re-submission is graded again on resume."""
+        """A hash of what was submitted and of the grader: either changed, resume regrades."""
         digest = hashlib.sha256(self.assignment.encode())
+        digest.update(grader_fingerprint().encode())
         for name, path in sorted(self.notebooks.items()):
             digest.update(name.encode())
             digest.update(path.read_bytes() if path is not None else b"<missing>")
