@@ -67,7 +67,7 @@ def run_benchmark(
     ) as worker:
         for method in SAMPLERS:
             for space in SPACES:
-                best_losses, seconds = [], []
+                best_losses, seconds, configs = [], [], []
                 for seed in seeds:
                     started = time.perf_counter()
                     report = run_study(
@@ -85,6 +85,7 @@ def run_benchmark(
                         worker=worker,
                     )
                     best_losses.append(report.best_value)
+                    configs.append(report.best_config)
                     seconds.append((time.perf_counter() - started) / trials)
                     best = report.best_value
                     print(f"{method:6s} {space:11s} seed {seed}: best val_loss {best:.4f}")
@@ -95,6 +96,7 @@ def run_benchmark(
                     "mean": statistics.mean(best_losses),
                     "sd": statistics.stdev(best_losses) if len(best_losses) > 1 else 0.0,
                     "seconds_per_trial": statistics.mean(seconds),
+                    "best_config": configs[best_losses.index(min(best_losses))],
                 }
     return cells
 
@@ -145,6 +147,8 @@ def main() -> int:
         f"seeds {seeds} ({time.perf_counter() - started:.0f} s):\n"
     )
     print(table(cells))
+    for name, cell in cells.items():
+        print(f"best of {name}: val_loss {min(cell['best_val_loss']):.4f} {cell['best_config']}")
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps({"arguments": sys.argv[1:], "cells": cells}, indent=2))
     return 0

@@ -84,7 +84,11 @@ class TrainingWorker:
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
-        kind, *payload = self._receive()
+        try:
+            kind, *payload = self._receive()
+        except BaseException:  # Ctrl-C while it loads, or it died: never leave it behind
+            self.close(immediately=True)
+            raise
         if kind != "ready":
             self.close(immediately=True)
             raise WorkerError(f"The {self.framework} worker could not start:\n{payload[0]}")
