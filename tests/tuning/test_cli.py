@@ -10,11 +10,12 @@ import sys
 import time
 
 import optuna
+import yaml
 
 from mlpkit.config import load_best_config
 from mlpkit.tuning.study import FINISHED
 from tests.conftest import REPO_ROOT
-from tests.tuning.conftest import TRAIN_EXAMPLES
+from tests.tuning.conftest import TINY_SWEEP, TRAIN_EXAMPLES
 
 RAN = re.compile(r"this process ran \d+: \[([\d, ]*)\]")
 
@@ -105,15 +106,18 @@ def test_ctrl_c_keeps_every_finished_trial_and_the_same_command_resumes(
     assert len([int(n) for n in RAN.search(resumed.stdout).group(1).split(",")]) == 2
 
 
-def test_two_processes_share_one_study_without_losing_or_repeating_trials(
-    tiny_sweep_file, tmp_path
-) -> None:
+def test_two_processes_share_one_study_without_losing_or_repeating_trials(tmp_path) -> None:
+    """Both processes must overlap, so trials last a few seconds: on a busy CI machine one
+    process's start-up can lag the other's by ten seconds or more."""
+    sweep_file = tmp_path / "overlapping.yaml"
+    parameters = {**TINY_SWEEP["parameters"], "epochs": {"value": 6}}
+    sweep_file.write_text(yaml.safe_dump({**TINY_SWEEP, "parameters": parameters}))
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
     options = ["--framework", "pytorch", "--profile", "full", "--storage", storage]
     options += ["--train-examples", str(TRAIN_EXAMPLES), "--trials", "8"]
     processes = [
         subprocess.Popen(
-            sweep_command(tiny_sweep_file, tmp_path / f"process-{index}", *options),
+            sweep_command(sweep_file, tmp_path / f"process-{index}", *options),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -123,7 +127,7 @@ def test_two_processes_share_one_study_without_losing_or_repeating_trials(
     ]
     ran = []
     for process in processes:
-        stdout, stderr = process.communicate(timeout=240)
+        stdout, stderr = process.communicate(timeout=480)
         assert process.returncode == 0, stderr[-2000:]
         ran.append({int(number) for number in RAN.search(stdout).group(1).split(",") if number})
     study = optuna.load_study(study_name="tiny-pytorch", storage=storage)
