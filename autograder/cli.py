@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ def grade_main(
     notebooks: list[str] | None = None,
     time_limit: float | None = None,
     memory_limit_gb: float | None = None,
+    json_path: Path | None = None,
     progress: bool = True,
 ) -> int:
     """Grade a class (or one submission) outside any student kernel; print a grade table.
@@ -81,6 +83,11 @@ def grade_main(
         f"\ngraded {len(run.graded)}, skipped {len(run.skipped)} already graded"
         f"{' (--force grades them again)' if run.skipped else ''}, failed {len(run.failed)}"
     )
+    if json_path is not None:  # the verdict lists the single-submission command wrote
+        for result in run.results:
+            target = json_path if len(run.results) == 1 else json_path / f"{result['student']}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(result["notebooks"], indent=1))
     for student, reason in sorted(run.failed.items()):
         print(f"  FAILED {student}: {reason}", file=sys.stderr)
     print(
@@ -142,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--time-limit", type=float, default=None, help="seconds per probe")
     grade.add_argument("--memory-limit", type=float, default=None, help="GB per probe")
+    grade.add_argument("--json", type=Path, default=None, help="also write verdicts as JSON here")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     gradebook = commands.add_parser(
         "import-gradebook", help="record a class run's auto scores in the nbgrader gradebook"
@@ -176,6 +184,7 @@ def run(argv: list[str] | None = None) -> int:
             notebooks=arguments.notebook,
             time_limit=arguments.time_limit,
             memory_limit_gb=arguments.memory_limit,
+            json_path=arguments.json,
             progress=not arguments.no_progress,
         )
     except ValueError as error:

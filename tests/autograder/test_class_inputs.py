@@ -96,6 +96,11 @@ def test_bad_input_is_one_clear_error(tmp_path, capsys, arguments, message) -> N
     assert len(error.strip().splitlines()) == 1
 
 
+def test_gradebook_import_needs_graded_students(tmp_path, capsys) -> None:
+    assert run(["import-gradebook", str(tmp_path), "--db", f"sqlite:///{tmp_path}/g.db"]) == 2
+    assert "No graded students in" in capsys.readouterr().err
+
+
 def test_one_worker_per_visible_gpu() -> None:
     listing = (
         "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1a)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2b)\n"
