@@ -15,7 +15,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from autograder.grade.samples import sample_submissions
 from tests.conftest import REPO_ROOT
 
 NOTEBOOKS = ["01-data-exploration.ipynb", "04-framework-comparison.ipynb"]
-DASK = Path(os.sys.executable).with_name("dask")
+DASK = Path(sys.executable).with_name("dask")
 
 
 def _comparable(result: dict) -> dict:
@@ -155,8 +157,6 @@ def test_dask_cluster_gives_the_local_results(samples, local_results, dask_clust
                         killed.append(worker.pid)
                         return
             time.sleep(0.5)
-
-    import threading
 
     killer = threading.Thread(target=kill_a_worker_mid_run, daemon=True)
     killer.start()
