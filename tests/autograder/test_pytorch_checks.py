@@ -92,7 +92,7 @@ def loss(expression: str) -> dict[str, str]:
 
 
 def scenarios() -> list[Scenario]:
-    betas = ', betas=(config["beta_1"], config["beta_2"])'
+    betas = '            betas=(config["beta_1"], config["beta_2"]),\n'
     return [
         Scenario(
             "softmax-with-nll",
