@@ -13,6 +13,7 @@ whole process group is killed when it overruns.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import shlex
@@ -26,6 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Loaded here, in the parent: the child only calls it between fork and exec.
+LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+PR_SET_PDEATHSIG = 1
 UNPRIVILEGED_ID = 65534  # "nobody" on Debian and most Linux distributions
 TRAINING_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 
@@ -132,7 +136,8 @@ def _wrap(arguments: Sequence[str], hidden_paths: Sequence[Path]) -> list[str]:
         if path.exists()
     )
     script = (mounts + " && " if mounts else "") + (
-        f'exec setpriv --reuid={UNPRIVILEGED_ID} --regid={UNPRIVILEGED_ID} --clear-groups -- "$@"'
+        "exec setpriv --pdeathsig KILL "
+        f'--reuid={UNPRIVILEGED_ID} --regid={UNPRIVILEGED_ID} --clear-groups -- "$@"'
     )
     return [
         "unshare",
@@ -147,10 +152,19 @@ def _wrap(arguments: Sequence[str], hidden_paths: Sequence[Path]) -> list[str]:
     ]
 
 
-def _limit_cpu(cpu_seconds: int):
+def _child_setup(cpu_seconds: int):
+    """Limits set in the child before it runs student code.
+
+    The parent-death signal kills the sandboxed process when the grader that
+    started it dies (a killed class-grading worker), since it runs in a session
+    of its own and would otherwise live on until its wall limit.
+    """
+
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if LIBC is not None:
+            LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
     return apply
 
@@ -198,7 +212,7 @@ def run_sandboxed(
         text=True,
         errors="replace",
         start_new_session=True,
-        preexec_fn=_limit_cpu(limits.cpu_seconds),
+        preexec_fn=_child_setup(limits.cpu_seconds),
     )
     failure: list[str] = []
 

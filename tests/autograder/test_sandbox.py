@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,38 @@ def test_missing_training_files_are_one_clear_error(tmp_path) -> None:
             data_dir=tmp_path,
             code_dir=CODE_DIR,
         )
+
+
+def test_student_code_dies_with_the_grader_that_started_it(workdir) -> None:
+    """A killed grader (a class-grading worker) leaves no sandboxed process behind."""
+    _, data = prepare_workdir(
+        workdir,
+        notebook=SOLUTIONS_DIR / "01-data-exploration.ipynb",
+        data_dir=DATA_DIR,
+        code_dir=CODE_DIR,
+    )
+    pid_file = workdir / "student.pid"
+    student = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    )
+    grader = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from autograder.sandbox.runner import SandboxLimits, run_sandboxed\n"
+        f"run_sandboxed([sys.executable, '-c', {student!r}], workdir=Path({str(workdir)!r}),\n"
+        f"    data_dir=Path({str(data)!r}), limits=SandboxLimits(wall_seconds=120))\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", grader], cwd=REPO_ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the sandboxed process never started"
+            time.sleep(0.2)
+        student_pid = int(pid_file.read_text())
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{student_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{student_pid}").exists(), "the student process outlived its grader"
