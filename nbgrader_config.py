@@ -39,7 +39,8 @@ c.CourseDirectory.db_url = os.environ.get(
 # so one hanging submission never stalls a class.
 c.Execute.timeout = int(os.environ.get("MLPKIT_CELL_TIMEOUT", "300"))
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
+# (nbgrader's Execute always continues after a cell's error: allow_errors is fixed
+# to True there and is not a config option.)
 
 # Autograde: run the notebook in the student's kernel (so the formgrader shows
 # its outputs; a kernel that dies does not stop the grading), then replace every
