@@ -39,6 +39,10 @@ c.CourseDirectory.db_url = os.environ.get(
 # so one hanging submission never stalls a class.
 c.Execute.timeout = int(os.environ.get("MLPKIT_CELL_TIMEOUT", "300"))
 c.Execute.interrupt_on_timeout = True
+# The same for the sandboxed probe of each notebook (unset: the grader's own
+# limits, autograder/grade/core.py DEFAULT_LIMITS).
+if os.environ.get("MLPKIT_PROBE_WALL_SECONDS"):
+    c.ExternalVerdicts.probe_wall_seconds = float(os.environ["MLPKIT_PROBE_WALL_SECONDS"])
 # (nbgrader's Execute always continues after a cell's error: allow_errors is fixed
 # to True there and is not a config option.)
 

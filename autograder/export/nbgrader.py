@@ -17,6 +17,7 @@ going instead, since the grade never depended on that kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from pathlib import Path
@@ -24,8 +25,9 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Float
 
-from autograder.grade.core import CellVerdict, grade_notebook
+from autograder.grade.core import DEFAULT_LIMITS, PROBE_KINDS, CellVerdict, grade_notebook
 
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
 HIDDEN_STUB = "# (hidden checks ran in the grader, outside this notebook)\n"
@@ -94,12 +96,23 @@ class KernelSafeExecute(Execute):
 class ExternalVerdicts(NbGraderPreprocessor):
     """Write the sandboxed grader's verdicts into the autograded notebook's test cells."""
 
+    probe_wall_seconds = Float(
+        None,
+        allow_none=True,
+        help="Wall-clock limit of one notebook's sandboxed probe, in seconds "
+        "(default: the grader's own limit per notebook, autograder.grade.core.DEFAULT_LIMITS).",
+    ).tag(config=True)
+
     def preprocess(self, nb, resources):
         notebook_name = f"{resources['nbgrader']['notebook']}.ipynb"
         with tempfile.TemporaryDirectory(prefix="external-verdicts-") as folder:
             submitted = Path(folder) / notebook_name
             nbformat.write(nb, submitted)
-            verdict = grade_notebook(submitted, notebook_name=notebook_name)
+            limits = None
+            if self.probe_wall_seconds is not None and notebook_name in PROBE_KINDS:
+                default = DEFAULT_LIMITS[PROBE_KINDS[notebook_name]]
+                limits = dataclasses.replace(default, wall_seconds=self.probe_wall_seconds)
+            verdict = grade_notebook(submitted, notebook_name=notebook_name, limits=limits)
         self.log.info(
             "External verdict for %s: %s points in %.0f s (isolation: %s)",
             notebook_name,

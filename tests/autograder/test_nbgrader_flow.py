@@ -72,8 +72,10 @@ def test_feedback_never_shows_hidden_test_code(course) -> None:
 
 
 def test_a_hanging_student_is_graded_and_the_next_one_too(course, tmp_path, monkeypatch) -> None:
-    """A cell that never ends is stopped by Execute.timeout; both students reach the gradebook."""
+    """A cell that never ends is stopped by Execute.timeout in the kernel and by the probe's
+    wall limit in the sandbox; both students reach the gradebook."""
     monkeypatch.setenv("MLPKIT_CELL_TIMEOUT", "10")
+    monkeypatch.setenv("MLPKIT_PROBE_WALL_SECONDS", "20")
     hanging = build_submission(
         EXPLORATION, "hangs-in-the-kernel", {"class_counts": "while True:\n    pass"}, tmp_path
     )
