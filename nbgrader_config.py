@@ -21,7 +21,11 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.export.nbgrader import ExternalVerdicts, KernelSafeExecute  # noqa: E402
+from autograder.export.nbgrader import (  # noqa: E402
+    ExternalVerdicts,
+    KernelSafeExecute,
+    TolerantNotebookExporter,
+)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
@@ -50,6 +54,10 @@ if os.environ.get("MLPKIT_PROBE_WALL_SECONDS"):
 # its outputs; a kernel that dies does not stop the grading), then replace every
 # test cell's result with the verdict computed outside that kernel
 # (autograder/DESIGN.md), then save the grades.
+# An unreadable notebook file is graded as the release (0 points, a line saying why)
+# instead of failing the student's whole submission.
+c.Autograde.exporter_class = TolerantNotebookExporter
+
 c.Autograde.autograde_preprocessors = [
     KernelSafeExecute,
     IgnorePattern,

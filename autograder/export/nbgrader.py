@@ -13,6 +13,11 @@ Stock ``Execute`` also gives up on a whole submission when a student's cell kill
 its kernel (``os._exit``, a crash, the OOM killer): nbgrader removes the autograded
 copy, records no grade and exits with an error. :class:`KernelSafeExecute` keeps
 going instead, since the grade never depended on that kernel.
+
+Stock autograde also gives up on the whole submission when one notebook file is not
+a readable notebook (broken JSON, a truncated upload): the student's other notebooks
+go ungraded too. :class:`TolerantNotebookExporter` grades the release in its place
+(0 automatic points, with a line saying why) and leaves the submitted file as it was.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
+from nbconvert.exporters import NotebookExporter
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Float
 
@@ -93,6 +99,69 @@ class KernelSafeExecute(Execute):
             return cell, self.resources
 
 
+def _notebook_key(resources: dict) -> tuple[str, str, str]:
+    grading = resources["nbgrader"]
+    return grading["student"], grading["assignment"], grading["notebook"]
+
+
+UNREADABLE_NOTE = (
+    "**This notebook could not be graded as submitted.** `{name}` is not a readable "
+    "notebook ({error}). The autograder graded the unchanged release in its place, so "
+    "its automatic points are 0. Your file is kept exactly as submitted: repair it (or "
+    "copy your answers into a fresh copy of the release), check that it opens in "
+    "Jupyter, and ask your instructor to grade it again."
+)
+
+
+class TolerantNotebookExporter(NotebookExporter):
+    """nbgrader's notebook exporter that stands in the release for an unreadable file.
+
+    Set as ``c.Autograde.exporter_class``. The submitted path of every stand-in is
+    kept in :attr:`unreadable_submissions`, where :class:`ExternalVerdicts` (whose
+    parent is this exporter) finds it and grades the original file, so feedback
+    says the file was unreadable rather than that the stubs were not filled in.
+    """
+
+    def __init__(self, **keywords) -> None:
+        super().__init__(**keywords)
+        self.unreadable_submissions: dict[tuple[str, str, str], Path] = {}
+
+    def from_file(self, file_stream, resources=None, **keywords):
+        try:
+            notebook = nbformat.read(file_stream, as_version=4)
+        except Exception as error:  # noqa: BLE001 - nbformat raises several types
+            submitted = Path(file_stream.name).resolve()
+            notebook = self._release_in_place_of(submitted, resources, error)
+        return self.from_notebook_node(notebook, resources=resources, **keywords)
+
+    def _release_in_place_of(
+        self, submitted: Path, resources: dict | None, error: Exception
+    ) -> nbformat.NotebookNode:
+        coursedir = getattr(self.parent, "coursedir", None)
+        if coursedir is None or not resources or "nbgrader" not in resources:
+            raise error
+        student, assignment, notebook_id = _notebook_key(resources)
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+        release_notebook = release / f"{notebook_id}.ipynb"
+        if not release_notebook.is_file():
+            raise ValueError(
+                f"{submitted} is not a readable notebook ({type(error).__name__}), and the "
+                f"release {release_notebook} to grade in its place is missing: run "
+                f"`nbgrader generate_assignment {assignment}` and autograde again."
+            ) from error
+        self.log.warning(
+            "%s is not a readable notebook (%s: %s); grading the release in its place",
+            submitted,
+            type(error).__name__,
+            error,
+        )
+        self.unreadable_submissions[(student, assignment, notebook_id)] = submitted
+        notebook = nbformat.read(release_notebook, as_version=4)
+        note = UNREADABLE_NOTE.format(name=submitted.name, error=type(error).__name__)
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
+        return notebook
+
+
 class ExternalVerdicts(NbGraderPreprocessor):
     """Write the sandboxed grader's verdicts into the autograded notebook's test cells."""
 
@@ -105,9 +174,12 @@ class ExternalVerdicts(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         notebook_name = f"{resources['nbgrader']['notebook']}.ipynb"
+        unreadable = getattr(self.parent, "unreadable_submissions", {})
         with tempfile.TemporaryDirectory(prefix="external-verdicts-") as folder:
-            submitted = Path(folder) / notebook_name
-            nbformat.write(nb, submitted)
+            submitted = unreadable.get(_notebook_key(resources))
+            if submitted is None:
+                submitted = Path(folder) / notebook_name
+                nbformat.write(nb, submitted)
             limits = None
             if self.probe_wall_seconds is not None and notebook_name in PROBE_KINDS:
                 default = DEFAULT_LIMITS[PROBE_KINDS[notebook_name]]

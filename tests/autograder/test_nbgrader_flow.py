@@ -99,3 +99,21 @@ def test_a_student_whose_kernel_dies_is_graded_and_the_next_one_too(course, tmp_
     course.run("autograde", "mlp-fashion-mnist", "--student", "*crashing", "--force")
     assert course.scores("crashing")["01-data-exploration"]["check_class_counts"] == 0
     assert course.scores("after-crashing")["01-data-exploration"]["check_class_counts"] == 2
+
+
+def test_an_unreadable_notebook_scores_zero_and_the_rest_is_graded(course, tmp_path) -> None:
+    """Stock autograde drops a student's whole submission over one broken file; here the
+    broken notebook scores 0 with a line saying why, the other notebook keeps its points,
+    and the submitted bytes stay as they were."""
+    broken = tmp_path / EXPLORATION
+    broken.write_text('{"cells": [{"cell_type": "code", "source": "def class_counts(')
+    course.submit("truncated-upload", {EXPLORATION: broken, COMPARISON: SOLUTIONS_DIR / COMPARISON})
+    course.autograde("truncated-upload")
+    scores = course.scores("truncated-upload")
+    assert scores["01-data-exploration"]["check_class_counts"] == 0
+    assert scores["04-framework-comparison"]["check_generalisation_gap"] == 3
+    submitted = course.root / "submitted" / "truncated-upload" / "mlp-fashion-mnist" / EXPLORATION
+    assert submitted.read_bytes() == broken.read_bytes()
+    html = course.feedback_html("truncated-upload")
+    assert "could not be graded as submitted" in html
+    assert "is not a valid notebook" in html
