@@ -6,6 +6,8 @@ the same preprocessor and are covered by their own check tests.
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from autograder.export.nbgrader_course import Course
@@ -117,3 +119,18 @@ def test_an_unreadable_notebook_scores_zero_and_the_rest_is_graded(course, tmp_p
     html = course.feedback_html("truncated-upload")
     assert "could not be graded as submitted" in html
     assert "is not a valid notebook" in html
+
+
+def test_an_empty_submission_scores_zero_in_the_export(course) -> None:
+    """A folder without notebooks is no submission to nbgrader: autograde goes on with
+    the next student, and the export gives the empty one 0, not a missing row."""
+    course.submit("empty-submission", {})
+    course.submit("empty-submission-next", {EXPLORATION: SOLUTIONS_DIR / EXPLORATION})
+    completed = course.run("autograde", "mlp-fashion-mnist", "--student", "empty-submission*")
+    assert "No notebooks were matched" in completed.stderr
+    assert course.scores("empty-submission-next")["01-data-exploration"]["check_class_counts"] == 2
+    course.run("export", "--to", "grades.csv")
+    with (course.root / "grades.csv").open() as table:
+        rows = {row["student_id"]: row for row in csv.DictReader(table)}
+    assert float(rows["empty-submission"]["score"]) == 0
+    assert float(rows["empty-submission-next"]["score"]) >= 2
