@@ -17,21 +17,21 @@ the build with one message naming the file and the command that makes it.
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import re
-import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
-from matplotlib.figure import Figure
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+
+# mkdocs puts this file's folder on sys.path while it loads the hook.
+from results_figures import FIGURES, FRAMEWORKS, mean_sd
 
 from mlpkit.results import FRAMEWORK_LABELS, METRIC_LABELS, ORIGINAL_RESULTS
 
@@ -41,12 +41,7 @@ RESULTS_FILE = REPO_ROOT / "results" / "reference-accuracy.json"
 THRESHOLDS_FILE = REPO_ROOT / "autograder" / "thresholds.yaml"
 NOTEBOOK_PAGES_DIR = RELEASE_DIR.name  # pages at <site>/mlp-fashion-mnist/<notebook>/
 NOTEBOOKS_NAV_TITLE = "Notebooks"
-FIGURES = {
-    "figures/test-accuracy-by-seed.png": "plot_test_accuracy_by_seed",
-    "figures/final-metrics.png": "plot_final_metrics",
-}
 MARKER = re.compile(r"<!--\s*mlpkit:([a-z-]+)\s*-->")
-FRAMEWORKS = ("tensorflow", "pytorch")
 
 
 class SiteSourceError(PluginError):
@@ -144,11 +139,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation, as the seed study reports them."""
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
 def notebook_list_markdown(page_uri: str) -> str:
     """A table of the release notebooks (linked from the asking page), their graded cells."""
     pages_dir = posixpath.relpath(NOTEBOOK_PAGES_DIR, posixpath.dirname(page_uri) or ".")
@@ -188,13 +178,13 @@ def results_summary_markdown() -> str:
     for key, label in METRIC_LABELS.items():
         row: list[object] = [label]
         for framework in FRAMEWORKS:
-            mean, sd = _mean_sd([run[key] for run in results[framework]["runs"]])
+            mean, sd = mean_sd([run[key] for run in results[framework]["runs"]])
             row += [f"{mean:.4f} ± {sd:.4f}", f"{ORIGINAL_RESULTS[framework][key]:.4f}"]
         rows.append(row)
     gap_row: list[object] = ["gap: train − validation accuracy"]
     for framework in FRAMEWORKS:
         gaps = [run["train_accuracy"] - run["val_accuracy"] for run in results[framework]["runs"]]
-        mean, sd = _mean_sd(gaps)
+        mean, sd = mean_sd(gaps)
         original = ORIGINAL_RESULTS[framework]
         gap_row += [
             f"{mean:.4f} ± {sd:.4f}",
@@ -299,98 +289,6 @@ def expand_markers(markdown: str, page_uri: str) -> str:
 # Figures (rendered with matplotlib's Agg canvas; no pyplot, no display)
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-def plot_test_accuracy_by_seed(results: Mapping[str, dict]) -> bytes:
-    """Each seed's test accuracy, the mean ± sd, and the original's reported figure."""
-    figure = Figure(figsize=(6.4, 3.8))
-    axes = figure.subplots()
-    for position, framework in enumerate(FRAMEWORKS):
-        accuracies = [run["test_accuracy"] for run in results[framework]["runs"]]
-        mean, sd = _mean_sd(accuracies)
-        offsets = [position - 0.08 + 0.04 * index for index in range(len(accuracies))]
-        first = position == 0
-        axes.scatter(
-            offsets,
-            accuracies,
-            color="tab:blue",
-            s=18,
-            zorder=3,
-            label="kit, one seed" if first else None,
-        )
-        axes.errorbar(
-            position + 0.25,
-            mean,
-            yerr=sd,
-            fmt="o",
-            color="navy",
-            capsize=5,
-            zorder=3,
-            label="kit, mean ± sd" if first else None,
-        )
-        axes.scatter(
-            position + 0.4,
-            ORIGINAL_RESULTS[framework]["test_accuracy"],
-            marker="D",
-            color="tab:red",
-            zorder=3,
-            label="original (reported)" if first else None,
-        )
-    axes.set_xticks(range(len(FRAMEWORKS)), [FRAMEWORK_LABELS[name] for name in FRAMEWORKS])
-    axes.set_xlim(-0.5, len(FRAMEWORKS) - 0.3)
-    axes.set_ylabel("test accuracy")
-    axes.set_title("Final Adam models: test accuracy over seeds vs the original")
-    axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="upper left", fontsize="small")
-    return _png(figure)
-
-
-def plot_final_metrics(results: Mapping[str, dict]) -> bytes:
-    """Train/validation/test accuracy and train/validation loss, kit mean vs original."""
-    figure = Figure(figsize=(8.8, 3.6))
-    accuracy_axes, loss_axes = figure.subplots(1, 2)
-    panels = (
-        (accuracy_axes, ("train_accuracy", "val_accuracy", "test_accuracy"), "accuracy"),
-        (loss_axes, ("train_loss", "val_loss"), "loss"),
-    )
-    width = 0.2
-    for axes, keys, label in panels:
-        for index, framework in enumerate(FRAMEWORKS):
-            kit = [_mean_sd([run[key] for run in results[framework]["runs"]]) for key in keys]
-            original = [ORIGINAL_RESULTS[framework][key] for key in keys]
-            positions = [key_index + (index * 2 - 1.5) * width for key_index in range(len(keys))]
-            axes.bar(
-                positions,
-                [mean for mean, _ in kit],
-                width,
-                yerr=[sd for _, sd in kit],
-                label=f"{FRAMEWORK_LABELS[framework]} kit",
-            )
-            axes.bar(
-                [position + width for position in positions],
-                original,
-                width,
-                hatch="//",
-                alpha=0.6,
-                label=f"{FRAMEWORK_LABELS[framework]} original",
-            )
-        axes.set_xticks(range(len(keys)), [METRIC_LABELS[key].split()[0] for key in keys])
-        axes.set_ylabel(label)
-        if label == "accuracy":
-            axes.set_ylim(0.85, 0.93)
-        axes.grid(axis="y", alpha=0.3)
-    handles, labels = accuracy_axes.get_legend_handles_labels()
-    figure.legend(
-        handles, labels, loc="lower center", ncols=4, fontsize="small", bbox_to_anchor=(0.5, -0.1)
-    )
-    figure.suptitle("Final metrics: kit (mean ± sd over 5 seeds) vs the original")
-    return _png(figure)
-
-
 # ---------------------------------------------------------------------------------------
 # mkdocs events
 
@@ -427,8 +325,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             )
         )
     results = load_reference_results()
-    for src_uri, function_name in FIGURES.items():
-        files.append(File.generated(config, src_uri, content=globals()[function_name](results)))
+    for src_uri, plot in FIGURES.items():
+        files.append(File.generated(config, src_uri, content=plot(results)))
     return files
 
 

@@ -58,5 +58,9 @@ def course_site_hook() -> ModuleType:
     """The site's mkdocs hook module, loaded from its file as mkdocs loads it."""
     specification = importlib.util.spec_from_file_location("course_site", HOOK_FILE)
     module = importlib.util.module_from_spec(specification)
-    specification.loader.exec_module(module)
+    sys.path.insert(0, str(HOOK_FILE.parent))  # as mkdocs does while it loads a hook
+    try:
+        specification.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(HOOK_FILE.parent))
     return module
