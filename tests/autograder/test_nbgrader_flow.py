@@ -103,34 +103,41 @@ def test_a_student_whose_kernel_dies_is_graded_and_the_next_one_too(course, tmp_
     assert course.scores("after-crashing")["01-data-exploration"]["check_class_counts"] == 2
 
 
-def test_an_unreadable_notebook_scores_zero_and_the_rest_is_graded(course, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def broken_submissions(course, tmp_path_factory) -> str:
+    """One autograde run over a truncated upload and an empty folder; its log."""
+    broken = tmp_path_factory.mktemp("truncated-upload") / EXPLORATION
+    broken.write_text('{"cells": [{"cell_type": "code", "source": "def class_counts(')
+    course.submit(
+        "broken-truncated-upload", {EXPLORATION: broken, COMPARISON: SOLUTIONS_DIR / COMPARISON}
+    )
+    course.submit("broken-empty-folder", {})
+    completed = course.run("autograde", "mlp-fashion-mnist", "--student", "broken-*")
+    return completed.stderr
+
+
+def test_an_unreadable_notebook_scores_zero_and_the_rest_is_graded(
+    course, broken_submissions
+) -> None:
     """Stock autograde drops a student's whole submission over one broken file; here the
     broken notebook scores 0 with a line saying why, the other notebook keeps its points,
     and the submitted bytes stay as they were."""
-    broken = tmp_path / EXPLORATION
-    broken.write_text('{"cells": [{"cell_type": "code", "source": "def class_counts(')
-    course.submit("truncated-upload", {EXPLORATION: broken, COMPARISON: SOLUTIONS_DIR / COMPARISON})
-    course.autograde("truncated-upload")
-    scores = course.scores("truncated-upload")
+    scores = course.scores("broken-truncated-upload")
     assert scores["01-data-exploration"]["check_class_counts"] == 0
     assert scores["04-framework-comparison"]["check_generalisation_gap"] == 3
-    submitted = course.root / "submitted" / "truncated-upload" / "mlp-fashion-mnist" / EXPLORATION
-    assert submitted.read_bytes() == broken.read_bytes()
-    html = course.feedback_html("truncated-upload")
+    folder = course.root / "submitted" / "broken-truncated-upload" / "mlp-fashion-mnist"
+    assert (folder / EXPLORATION).read_text().endswith('"def class_counts(')
+    html = course.feedback_html("broken-truncated-upload")
     assert "could not be graded as submitted" in html
     assert "is not a valid notebook" in html
 
 
-def test_an_empty_submission_scores_zero_in_the_export(course) -> None:
+def test_an_empty_submission_scores_zero_in_the_export(course, broken_submissions) -> None:
     """A folder without notebooks is no submission to nbgrader: autograde goes on with
-    the next student, and the export gives the empty one 0, not a missing row."""
-    course.submit("empty-submission", {})
-    course.submit("empty-submission-next", {EXPLORATION: SOLUTIONS_DIR / EXPLORATION})
-    completed = course.run("autograde", "mlp-fashion-mnist", "--student", "empty-submission*")
-    assert "No notebooks were matched" in completed.stderr
-    assert course.scores("empty-submission-next")["01-data-exploration"]["check_class_counts"] == 2
+    the other students, and the export gives the empty one 0, not a missing row."""
+    assert "No notebooks were matched" in broken_submissions
     course.run("export", "--to", "grades.csv")
     with (course.root / "grades.csv").open() as table:
         rows = {row["student_id"]: row for row in csv.DictReader(table)}
-    assert float(rows["empty-submission"]["score"]) == 0
-    assert float(rows["empty-submission-next"]["score"]) >= 2
+    assert float(rows["broken-empty-folder"]["score"]) == 0
+    assert float(rows["broken-truncated-upload"]["score"]) >= 3
