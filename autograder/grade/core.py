@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -152,8 +153,18 @@ def _student_message(error: BaseException) -> str:
     return f"the grader could not check this part ({type(error).__name__})"
 
 
+# pytest.main, the environment and sys.stdout belong to the whole process: one check
+# run at a time, while the sandboxed probes of other threads go on in parallel.
+_CHECKS_LOCK = threading.Lock()
+
+
 def run_checks(kind: str, observations_dir: Path, *, device: str) -> _Outcomes:
-    """Run one check module in this process on a probe's observations."""
+    """Run one check module in this process on a probe's observations (thread-safe)."""
+    with _CHECKS_LOCK:
+        return _run_checks_unlocked(kind, observations_dir, device=device)
+
+
+def _run_checks_unlocked(kind: str, observations_dir: Path, *, device: str) -> _Outcomes:
     outcomes = _Outcomes()
     saved = {
         name: os.environ.get(name)
