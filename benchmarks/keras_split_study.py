@@ -1,4 +1,4 @@
-"""Why the Keras model trailed PyTorch: which 20% ``validation_split`` holds out.
+"""Does the split explain why Keras trailed PyTorch? Which 20% ``validation_split`` holds out.
 
 ``fit(validation_split=0.2)`` holds out the *last* 20% of the arrays, so every seed
 of a Keras study trains on the same 48,000 images, while the PyTorch notebook draws
