@@ -16,12 +16,11 @@ several seeds, and prints mean ± sd test accuracy:
 
 from __future__ import annotations
 
-import argparse
-import statistics
 from pathlib import Path
 
 import keras
 import numpy as np
+from seed_variants import parse_seeds_and_epochs, report_variants
 
 import mlpkit
 from mlpkit.notebook_code import load_cells
@@ -77,19 +76,11 @@ def main(*, seeds: list[int], epochs: int) -> None:
     reference = load_cells(SOLUTION, ["create_model", "compile_model"], namespace={"keras": keras})
     data = mlpkit.load_fashion_mnist()
     print(f"Adam best config, {epochs} epochs, seeds {seeds}; test accuracy:")
-    for variant in VARIANTS:
-        accuracies = [train_variant(reference, variant, seed, epochs, data) for seed in seeds]
-        spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
-        runs = ", ".join(f"{accuracy:.4f}" for accuracy in accuracies)
-        print(
-            f"  {variant:18s} {statistics.mean(accuracies):.4f} ± {spread:.4f}  ({runs})",
-            flush=True,
-        )
+    report_variants(
+        VARIANTS, seeds, lambda variant, seed: train_variant(reference, variant, seed, epochs, data)
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
-    parser.add_argument("--epochs", type=int, default=19)
-    arguments = parser.parse_args()
-    main(seeds=[int(seed) for seed in arguments.seeds.split(",")], epochs=arguments.epochs)
+    seeds, epochs = parse_seeds_and_epochs(__doc__)
+    main(seeds=seeds, epochs=epochs)

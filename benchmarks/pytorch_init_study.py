@@ -16,11 +16,10 @@ Loss averaging needs no run: both frameworks average the loss over the batch.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 from pathlib import Path
 
 import torch
+from seed_variants import parse_seeds_and_epochs, report_variants
 from torch import nn
 
 import mlpkit
@@ -74,21 +73,11 @@ def main(*, seeds: list[int], epochs: int) -> None:
     )
     data = mlpkit.load_fashion_mnist()
     print(f"Adam best config, {epochs} epochs, seeds {seeds}; test accuracy:")
-    for variant in VARIANTS:
-        accuracies = [train_variant(reference, variant, seed, epochs, data) for seed in seeds]
-        spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
-        runs = ", ".join(f"{accuracy:.4f}" for accuracy in accuracies)
-        print(
-            f"  {variant:22s} {statistics.mean(accuracies):.4f} ± {spread:.4f}   ({runs})",
-            flush=True,
-        )
+    report_variants(
+        VARIANTS, seeds, lambda variant, seed: train_variant(reference, variant, seed, epochs, data)
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--epochs", type=int, default=19)
-    arguments = parser.parse_args()
-    main(seeds=[int(seed) for seed in arguments.seeds.split(",")], epochs=arguments.epochs)
+    seeds, epochs = parse_seeds_and_epochs(__doc__)
+    main(seeds=seeds, epochs=epochs)
