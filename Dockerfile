@@ -30,15 +30,22 @@ COPY requirements.txt pyproject.toml README.md ./
 COPY docker/ ./docker/
 COPY mlpkit/ ./mlpkit/
 COPY sweeps/ ./sweeps/
-RUN docker/install.sh packages \
-    && install -D -m 644 docker/nbgrader_config.py /usr/local/etc/jupyter/nbgrader_config.py
+RUN docker/install.sh packages
 
 # Instructors and TAs: formgrader, create-assignment, course list, and the hidden
 # checks (python -m autograder grade). The course directory itself (solutions/,
 # gradebook) is the private repository, mounted or cloned into the home folder.
 FROM base AS instructor
+# The grader's sandbox runs student code under bubblewrap (/usr/bin/bwrap), as
+# tools/prerequisites installs it wherever ./kit grades.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
 COPY autograder/ ./autograder/
 ENV PYTHONPATH=/opt/mlpkit
+# Configures and verifies the extensions and that the grader imports. The course
+# itself (solutions/) never enters the image: check it in a running container with
+# docker/install.sh check-course COURSE_DIR (docs/jupyterhub.md).
 RUN docker/install.sh instructor
 USER jovyan
 WORKDIR /home/jovyan

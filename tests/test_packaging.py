@@ -13,10 +13,8 @@ import fnmatch
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,9 +24,9 @@ import yaml
 from traitlets.config import Config
 
 from tests.conftest import REPO_ROOT
+from tests.environments import INSTALL_SCRIPT, build_environment, public_folder, run_install
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
-INSTALL_SCRIPT = REPO_ROOT / "docker" / "install.sh"
 PRIVATE_PATHS = ("solutions", "autograder", "nbgrader_config.py", "gradebook.db", "results")
 INSTRUCTOR_PLUGINS = (
     "@jupyter/nbgrader:formgrader",
@@ -177,53 +175,6 @@ def test_both_images_install_the_one_pinned_set() -> None:
 # docker/install.sh, for real, in a throwaway prefix over .venv's packages
 
 
-def _throwaway_prefix(prefix: Path) -> Path:
-    """A venv whose packages are .venv's (a .pth file) but whose prefix is its own.
-
-    The Jupyter settings install.sh writes land in this prefix's etc/jupyter; the
-    extension data (share/jupyter) and nbgrader's shipped config are .venv's.
-    """
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
-    site_packages = Path(
-        sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)})
-    )
-    (site_packages / "_mlpkit_venv_packages.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    venv = Path(sys.prefix)
-    shutil.copytree(venv / "etc" / "jupyter", prefix / "etc" / "jupyter")
-    (prefix / "share").mkdir(exist_ok=True)
-    (prefix / "share" / "jupyter").symlink_to(venv / "share" / "jupyter")
-    for script in (venv / "bin").glob("jupyter*"):
-        lines = script.read_text().splitlines(keepends=True)
-        target = prefix / "bin" / script.name
-        target.write_text(f"#!{prefix / 'bin' / 'python'}\n" + "".join(lines[1:]))
-        target.chmod(0o755)
-    return prefix
-
-
-def _run_install(prefix: Path, role: str, home: Path) -> subprocess.CompletedProcess:
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("JUPYTER") and name != "VIRTUAL_ENV"
-    }
-    environment.update(
-        PYTHON=str(prefix / "bin" / "python"),
-        HOME=str(home),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-        JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"),
-        JUPYTER_PLATFORM_DIRS="0",
-    )
-    return subprocess.run(
-        ["bash", str(INSTALL_SCRIPT), role],
-        cwd=home,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
 def _server_extensions(prefix: Path) -> dict[str, bool]:
     """The effective jpserver_extensions of the prefix (config.d files in name order)."""
     merged: dict[str, bool] = {}
@@ -244,10 +195,18 @@ def venv_settings_guard() -> Iterator[None]:
 
 
 def test_install_script_locks_the_student_image(tmp_path: Path, venv_settings_guard: None) -> None:
-    prefix = _throwaway_prefix(tmp_path / "prefix")
-    student = _run_install(prefix, "student", tmp_path)
+    with public_folder("student") as folder:
+        prefix = build_environment(folder / "prefix")
+        student = run_install(prefix, "student", tmp_path)
+        _assert_student_settings(prefix, student)
+
+
+def _assert_student_settings(prefix: Path, student: subprocess.CompletedProcess) -> None:
     assert student.returncode == 0, student.stdout + student.stderr
     assert "student environment verified" in student.stdout
+    assert "no grader, rubric or solutions in" in student.stdout
+    exchange_settings = (prefix / "etc" / "jupyter" / "nbgrader_config.py").read_text()
+    assert exchange_settings == (REPO_ROOT / "docker" / "nbgrader_config.py").read_text()
     page_config = prefix / "etc" / "jupyter" / "labconfig" / "page_config.json"
     settings = json.loads(page_config.read_text())
     for plugin in INSTRUCTOR_PLUGINS:
@@ -262,14 +221,59 @@ def test_install_script_locks_the_student_image(tmp_path: Path, venv_settings_gu
     assert extensions["nbgrader.server_extensions.validate_assignment"] is True
 
 
-def test_install_script_verifies_the_instructor_image(
+def test_install_script_verifies_the_instructor_image_by_grading(
     tmp_path: Path, venv_settings_guard: None
 ) -> None:
-    prefix = _throwaway_prefix(tmp_path / "prefix")
-    instructor = _run_install(prefix, "instructor", tmp_path)
-    assert instructor.returncode == 0, instructor.stdout + instructor.stderr
+    """With the course, the instructor step generates the release and grades notebook 01."""
+
+    def course_state() -> dict:
+        """The release and gradebook of the repository, which the check must not touch."""
+        paths = [*(REPO_ROOT / "assignments").rglob("*"), REPO_ROOT / "gradebook.db"]
+        return {path: path.stat().st_mtime_ns for path in paths if path.exists()}
+
+    before = course_state()
+    with public_folder("instructor") as folder:
+        prefix = build_environment(folder / "prefix")
+        instructor = run_install(prefix, "instructor", tmp_path, str(REPO_ROOT))
+        assert instructor.returncode == 0, instructor.stdout + instructor.stderr
+        assert all(_server_extensions(prefix).values())
     assert "instructor environment verified" in instructor.stdout
-    assert all(_server_extensions(prefix).values())
+    assert "generated the release: 5 notebooks, no solutions" in instructor.stdout
+    assert re.search(r"graded the sample submission: reference (\S+)/\1", instructor.stdout)
+    assert course_state() == before, "check-course works in a copy of the course"
+
+
+def test_student_check_fails_when_the_grader_is_importable() -> None:
+    """The student step's absence check is real: a reachable grader is reported."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            str(INSTALL_SCRIPT.parent / "check_environment.py"),
+            "student-absent",
+        ],
+        cwd="/",
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "error: the student environment imports the grader" in completed.stderr
+
+
+@pytest.mark.parametrize("role", ["course", "check-course", "instructor"])
+def test_install_script_refuses_a_folder_without_nbgrader_config(tmp_path: Path, role: str) -> None:
+    not_a_course = tmp_path / "not-a-course"
+    not_a_course.mkdir()
+    completed = run_install(Path(sys.prefix), role, tmp_path, str(not_a_course))
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert completed.stderr.strip() == (
+        f"error: {not_a_course} is not a course directory: it has no nbgrader_config.py. "
+        "Pass the course repository's root (the folder with nbgrader_config.py, solutions/ "
+        "and autograder/)."
+    )
 
 
 def test_install_script_rejects_an_unknown_role(tmp_path: Path) -> None:
@@ -277,7 +281,7 @@ def test_install_script_rejects_an_unknown_role(tmp_path: Path) -> None:
         ["bash", str(INSTALL_SCRIPT), "teacher"], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 2
-    assert "packages|student|instructor" in completed.stderr
+    assert "packages|student|instructor [COURSE_DIR]|course COURSE_DIR" in completed.stderr
 
 
 # ---------------------------------------------------------------------------------------
