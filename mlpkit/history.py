@@ -36,6 +36,13 @@ def _as_float_list(name: str, values: Any) -> list[float]:
 class TrainingHistory:
     """Per-epoch loss and accuracy on the training and validation splits of one run.
 
+    Entry ``i`` of each curve is epoch ``i + 1`` (epochs count from 1). Fill one with
+    :meth:`append`, one call per epoch, as a hand-written PyTorch loop does::
+
+        history = TrainingHistory(framework="pytorch")
+        history.append(loss=0.61, accuracy=0.78, val_loss=0.52, val_accuracy=0.81)
+        history.val_accuracy  # [0.81]: epoch 1
+
     ``epoch_seconds`` is either empty (timings unknown, e.g. read from Keras) or
     holds one entry per epoch. ``config`` is the training config of the run.
     """
@@ -176,14 +183,18 @@ class TrainingHistory:
         return {key: getattr(self, key)[-1] for key in METRIC_KEYS}
 
     def best_epoch(self, metric: str = "val_loss") -> int:
-        """The 0-based epoch with the best ``metric``: lowest loss or highest accuracy.
+        """The epoch with the best ``metric`` (lowest loss, highest accuracy), counted from 1.
 
-        NaN values (a diverged epoch) never count as best.
+        Epochs are 1-based everywhere in the kit, as Keras prints them: the value of
+        the best epoch is ``getattr(history, metric)[history.best_epoch(metric) - 1]``.
+        NaN values (a diverged epoch) never count as best; ties go to the earliest.
         """
         if metric not in METRIC_KEYS:
             raise ValueError(f"Unknown metric {metric!r}; use one of {', '.join(METRIC_KEYS)}.")
         values = getattr(self, metric)
-        candidates = [(value, epoch) for epoch, value in enumerate(values) if not math.isnan(value)]
+        candidates = [
+            (value, epoch) for epoch, value in enumerate(values, start=1) if not math.isnan(value)
+        ]
         if not candidates:
             raise ValueError(f"No epoch has a finite {metric} to choose from.")
         if metric in _LOWER_IS_BETTER:

@@ -213,11 +213,18 @@ class RunTracker:
         return self
 
     def log_epoch(self, epoch: int, *, seconds: float | None = None, **metrics: Any) -> None:
-        """Record epoch ``epoch`` (1-based, as Keras prints it).
+        """Record epoch ``epoch``, counted from 1 as Keras prints it (the first epoch is 1).
 
         ``metrics`` must include loss, accuracy, val_loss and val_accuracy (the
         history's curves); any further ones (e.g. learning_rate) go to W&B only.
+        An epoch below 1 is a ``ValueError``: a loop over ``range(epochs)`` logs
+        0-based numbers, and W&B's epoch axis would then disagree with Keras' by one.
         """
+        if int(epoch) < 1:
+            raise ValueError(
+                f"log_epoch got epoch {epoch}: epochs count from 1 (the first epoch is 1), "
+                "e.g. `for epoch in range(1, epochs + 1)`."
+            )
         missing = [key for key in METRIC_KEYS if key not in metrics]
         if missing:
             raise ValueError(

@@ -117,11 +117,12 @@ def test_final_returns_the_last_epoch() -> None:
 
 
 def test_best_epoch_minimises_losses_and_maximises_accuracies() -> None:
-    history = _three_epochs()
-    assert history.best_epoch() == 1
-    assert history.best_epoch("val_accuracy") == 1
-    assert history.best_epoch("loss") == 2
-    assert history.best_epoch("accuracy") == 2
+    history = _three_epochs()  # epochs count from 1, as Keras prints them
+    assert history.best_epoch() == 2
+    assert history.best_epoch("val_accuracy") == 2
+    assert history.best_epoch("loss") == 3
+    assert history.best_epoch("accuracy") == 3
+    assert history.val_loss[history.best_epoch() - 1] == min(history.val_loss)
     with pytest.raises(ValueError, match="Unknown metric"):
         history.best_epoch("precision")
 
@@ -133,8 +134,8 @@ def test_best_epoch_skips_nan_and_prefers_the_earliest_tie() -> None:
         val_loss=[math.nan, 0.4, 0.4],
         val_accuracy=[math.nan, 0.8, 0.8],
     )
-    assert history.best_epoch("val_loss") == 1
-    assert history.best_epoch("val_accuracy") == 1
+    assert history.best_epoch("val_loss") == 2
+    assert history.best_epoch("val_accuracy") == 2
     with pytest.raises(ValueError, match="finite"):
         TrainingHistory(
             loss=[math.nan], accuracy=[0.1], val_loss=[math.nan], val_accuracy=[0.1]

@@ -175,6 +175,9 @@ def test_log_epoch_requires_the_four_curves(offline_environment) -> None:
     tracker = RunTracker("missing", {}, framework="keras", settings=settings)
     with pytest.raises(ValueError, match="val_accuracy"):
         tracker.log_epoch(1, loss=1.0, accuracy=0.5, val_loss=1.0)
+    with pytest.raises(ValueError, match="epochs count from 1"):
+        tracker.log_epoch(0, loss=1.0, accuracy=0.5, val_loss=1.0, val_accuracy=0.5)
+    assert len(tracker.history) == 0, "a refused epoch is not recorded"
     with pytest.raises(ValueError, match="no usable characters"):
         RunTracker("///", {}, framework="keras", settings=settings)
 
