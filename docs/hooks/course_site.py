@@ -8,7 +8,9 @@ at build time from the committed sources:
 - the points per graded cell, read from the release notebooks' nbgrader metadata;
 - the results figures and tables, from ``results/reference-accuracy.json`` beside the
   original exercise's figures (``mlpkit.results.ORIGINAL_RESULTS``);
-- the accuracy floors and their calibration, from ``autograder/thresholds.yaml``.
+- the accuracy floors and their calibration, from ``autograder/thresholds.yaml``;
+- the API reference, one page per ``mlpkit`` module, from the docstrings
+  (``api_pages.py``).
 
 Markdown pages ask for a generated block with a marker such as
 ``<!-- mlpkit:results-summary -->``; an unknown marker or a missing source file stops
@@ -24,13 +26,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
+from api_pages import PAGES_DIR as API_PAGES_DIR
+from api_pages import SECTIONS as API_SECTIONS
+from api_pages import pages as api_pages
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-# mkdocs puts this file's folder on sys.path while it loads the hook.
+# mkdocs puts this file's folder on sys.path while it loads the hook (api_pages too).
 from results_figures import FIGURES, FRAMEWORKS, mean_sd
 
 from mlpkit.results import FRAMEWORK_LABELS, METRIC_LABELS, ORIGINAL_RESULTS
@@ -41,6 +46,7 @@ RESULTS_FILE = REPO_ROOT / "results" / "reference-accuracy.json"
 THRESHOLDS_FILE = REPO_ROOT / "autograder" / "thresholds.yaml"
 NOTEBOOK_PAGES_DIR = RELEASE_DIR.name  # pages at <site>/mlp-fashion-mnist/<notebook>/
 NOTEBOOKS_NAV_TITLE = "Notebooks"
+API_NAV_TITLE = "API reference"
 MARKER = re.compile(r"<!--\s*mlpkit:([a-z-]+)\s*-->")
 
 
@@ -300,19 +306,37 @@ def _notebook_nav_entries() -> list[dict[str, str]]:
     ]
 
 
+def _api_nav_entries() -> list[object]:
+    return [f"{API_PAGES_DIR}/index.md"] + [
+        {f"mlpkit.{name}": f"{API_PAGES_DIR}/{name}.md"}
+        for _, names in API_SECTIONS
+        for name in names
+    ]
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Append one nav entry per release notebook to the "Notebooks" section."""
+    """Append one nav entry per release notebook to the "Notebooks" section, and one per
+    module page to the "API reference" section."""
+    sections = {
+        NOTEBOOKS_NAV_TITLE: _notebook_nav_entries,
+        API_NAV_TITLE: _api_nav_entries,
+    }
+    found = set()
     for item in config.nav or []:
-        if isinstance(item, dict) and NOTEBOOKS_NAV_TITLE in item:
-            section = item[NOTEBOOKS_NAV_TITLE]
-            item[NOTEBOOKS_NAV_TITLE] = list(section) + _notebook_nav_entries()
-            return config
-    raise SiteSourceError(f"mkdocs.yml: the nav has no {NOTEBOOKS_NAV_TITLE!r} section")
+        for title, entries in sections.items():
+            if isinstance(item, dict) and title in item:
+                section = item[title] if isinstance(item[title], list) else []
+                item[title] = list(section) + entries()
+                found.add(title)
+    missing = [title for title in sections if title not in found]
+    if missing:
+        raise SiteSourceError(f"mkdocs.yml: the nav has no {', '.join(map(repr, missing))} section")
+    return config
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which turns .ipynb into pages
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add the release notebooks and the results figures as generated files."""
+    """Add the release notebooks, the results figures and the API pages as generated files."""
     for notebook in release_notebooks():
         # A real file under the release's parent folder (not File.generated, which
         # mkdocs-jupyter cannot read back), so the page's source is the release itself.
@@ -327,6 +351,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     results = load_reference_results()
     for src_uri, plot in FIGURES.items():
         files.append(File.generated(config, src_uri, content=plot(results)))
+    for name, text in api_pages().items():
+        files.append(File.generated(config, f"{API_PAGES_DIR}/{name}", content=text))
     return files
 
 
