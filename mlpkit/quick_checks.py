@@ -223,6 +223,36 @@ def watching_forward(model: Any) -> Iterator[ForwardCalls]:
         handle.remove()
 
 
+def linear_input_minima(model: Any, images: Any) -> list[float]:
+    """The smallest input value each ``nn.Linear`` of ``model`` receives, in call order.
+
+    After the first Linear every input should be a ReLU's output, so never negative:
+    a negative minimum means a hidden layer has no ReLU after it. Works for any style
+    (``nn.Sequential``, a module with ``F.relu`` in its ``forward``), because it
+    watches the Linear layers rather than looking for ReLU modules.
+    """
+    import torch
+    from torch import nn
+
+    minima: list[float] = []
+
+    def record(module: Any, inputs: Any) -> None:
+        minima.append(float(inputs[0].min()))
+
+    handles = [
+        module.register_forward_pre_hook(record)
+        for module in model.modules()
+        if isinstance(module, nn.Linear)
+    ]
+    try:
+        with torch.no_grad():
+            model(images)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return minima
+
+
 def recording_optimizer(parameters: Any) -> Any:
     """An SGD optimizer with learning rate 0 that keeps a copy of the gradients at each step.
 
