@@ -19,6 +19,7 @@ from mlpkit.data import (
     FashionMNIST,
     load_fashion_mnist,
     load_training_data,
+    prepare_torchvision_root,
 )
 from mlpkit.device import choose_device, device_description, seed_everything
 from mlpkit.history import TrainingHistory
@@ -81,6 +82,7 @@ __all__ = [
     "plot_most_confused",
     "plot_sample_grid",
     "plot_training",
+    "prepare_torchvision_root",
     "results_table",
     "save_figure",
     "save_results",

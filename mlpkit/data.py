@@ -356,6 +356,36 @@ def load_fashion_mnist(settings: Settings | None = None, *, download: bool = Tru
     return FashionMNIST(x_train, y_train, x_test, y_test, source=directory, where=where)
 
 
+def prepare_torchvision_root(root: Path | str, *, settings: Settings | None = None) -> Path:
+    """Lay out the kit's four files as ``<root>/FashionMNIST/raw`` and return ``root``.
+
+    ``torchvision.datasets.FashionMNIST(root, download=False)`` opens the
+    uncompressed IDX files in that folder, so the seed's own data path runs
+    offline from the files the kit found and checked (same lookup as
+    :func:`load_fashion_mnist`). Files already identical are left alone; each new
+    one is written to ``.part`` and renamed, so an interrupted run leaves no
+    half file that torchvision or the kit's lookup would take for a good one.
+    """
+    dataset = load_fashion_mnist(settings)
+    raw_folder = Path(root).expanduser() / "FashionMNIST" / "raw"
+    raw_folder.mkdir(parents=True, exist_ok=True)
+    for stem in FILE_NAMES.values():
+        source = _file_in(dataset.source, stem)
+        if source.suffix == ".gz":
+            with gzip.open(source, "rb") as stream:
+                content = stream.read()
+        else:
+            content = source.read_bytes()
+        target = raw_folder / stem
+        same_size = target.is_file() and target.stat().st_size == len(content)
+        if same_size and target.read_bytes() == content:
+            continue
+        partial = target.with_name(f"{stem}.part")
+        partial.write_bytes(content)
+        os.replace(partial, target)
+    return Path(root)
+
+
 def load_training_data(settings: Settings | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return only ``(x_train, y_train)``: what student code gets, so it never sees the test set.
 

@@ -29,6 +29,7 @@ from mlpkit.data import (
     find_dataset_dir,
     load_fashion_mnist,
     load_training_data,
+    prepare_torchvision_root,
     read_idx,
 )
 from mlpkit.settings import Settings
@@ -356,3 +357,49 @@ def test_training_only_folder_serves_training_data(tmp_path) -> None:
     assert images.shape == (60_000, 28, 28) and labels.shape == (60_000,)
     with pytest.raises(DatasetError, match="t10k-images-idx3-ubyte"):
         load_fashion_mnist(Settings(data_dir=tmp_path), download=False)
+
+
+# --- torchvision's folder layout ----------------------------------------------------------
+
+
+def test_torchvision_reads_the_laid_out_folder_offline(
+    tmp_path: Path, dataset: FashionMNIST
+) -> None:
+    """The seed's data path: torchvision's FashionMNIST, download=False, on the kit's files."""
+    from torchvision.datasets import FashionMNIST as TorchvisionFashionMNIST
+
+    root = prepare_torchvision_root(tmp_path / "torchvision", settings=Settings(data_dir=DATA_DIR))
+    assert root == tmp_path / "torchvision"
+    train = TorchvisionFashionMNIST(root, train=True, download=False)
+    test = TorchvisionFashionMNIST(root, train=False, download=False)
+    assert np.array_equal(train.data.numpy(), dataset.x_train)
+    assert np.array_equal(train.targets.numpy(), dataset.y_train)
+    assert np.array_equal(test.data.numpy(), dataset.x_test)
+    assert np.array_equal(test.targets.numpy(), dataset.y_test)
+    # The kit's own lookup still finds a torchvision FashionMNIST/raw folder (raw files).
+    found = load_fashion_mnist(isolated_settings(tmp_path), download=False)
+    assert found.source == (root / "FashionMNIST" / "raw").resolve()
+    assert "torchvision" in found.where and np.array_equal(found.x_train, dataset.x_train)
+
+
+def test_laying_out_again_keeps_good_files_and_repairs_bad_ones(tmp_path: Path) -> None:
+    settings = Settings(data_dir=DATA_DIR)
+    raw_folder = prepare_torchvision_root(tmp_path, settings=settings) / "FashionMNIST" / "raw"
+    labels_file = raw_folder / "train-labels-idx1-ubyte"
+    images_file = raw_folder / "t10k-images-idx3-ubyte"
+    kept_mtime = labels_file.stat().st_mtime_ns
+    good_images = images_file.read_bytes()
+    images_file.write_bytes(good_images[:-10] + bytes(10))  # same size, damaged payload
+    prepare_torchvision_root(tmp_path, settings=settings)
+    assert labels_file.stat().st_mtime_ns == kept_mtime
+    assert images_file.read_bytes() == good_images
+    assert sorted(path.name for path in raw_folder.iterdir()) == sorted(
+        name.removesuffix(".gz") for name in GZ_NAMES
+    ), "no .part file left behind"
+
+
+def test_laying_out_without_the_dataset_is_a_dataset_error(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="FASHION_MNIST_DIR"):
+        prepare_torchvision_root(tmp_path / "root", settings=isolated_settings(tmp_path / "empty"))
+    # isolated_settings' download target is a closed port: nothing was laid out.
+    assert not (tmp_path / "root" / "FashionMNIST").exists()
