@@ -31,6 +31,7 @@ def grade_main(
     notebooks: list[str] | None = None,
     time_limit: float | None = None,
     memory_limit_gb: float | None = None,
+    allow_weak_isolation: bool = False,
     json_path: Path | None = None,
     progress: bool = True,
 ) -> int:
@@ -39,23 +40,21 @@ def grade_main(
     Writes ``OUTPUT/students/<student>.json``, ``OUTPUT/grades.csv`` and
     ``OUTPUT/gradescope/<student>/results.json``; a re-run skips students already
     graded unless ``force``. ``time_limit`` / ``memory_limit_gb`` replace every
-    probe's sandbox limits (default: each probe kind's own, in grade/core.py).
+    notebook's sandbox limits (default: each kind's own, ``autograder/context.py``).
+    Without full isolation grading refuses, unless ``allow_weak_isolation``.
     """
+    from autograder.context import GradingOptions
     from autograder.grade.classroom import grade_class
-    from autograder.sandbox.runner import SandboxLimits
 
-    limits = None
-    if time_limit is not None or memory_limit_gb is not None:
-        if (time_limit is not None and time_limit <= 0) or (
-            memory_limit_gb is not None and memory_limit_gb <= 0
-        ):
-            raise ValueError("--time-limit and --memory-limit must be positive.")
-        defaults = SandboxLimits()
-        limits = SandboxLimits(
-            wall_seconds=time_limit or defaults.wall_seconds,
-            memory_bytes=int(memory_limit_gb * 2**30) if memory_limit_gb else defaults.memory_bytes,
-        )
-
+    if (time_limit is not None and time_limit <= 0) or (
+        memory_limit_gb is not None and memory_limit_gb <= 0
+    ):
+        raise ValueError("--time-limit and --memory-limit must be positive.")
+    options = GradingOptions(
+        allow_weak_isolation=allow_weak_isolation,
+        wall_seconds=time_limit,
+        memory_bytes=int(memory_limit_gb * 2**30) if memory_limit_gb else None,
+    )
     run = grade_class(
         submissions,
         assignment=assignment,
@@ -64,7 +63,7 @@ def grade_main(
         scheduler=scheduler,
         force=force,
         notebooks=notebooks,
-        limits=limits,
+        options=options,
         progress=progress,
     )
     print(f"\n{'student':32s} {'auto points':>12s} {'seconds':>8s}  lost points")
@@ -79,8 +78,10 @@ def grade_main(
             f"{result['student']:32s} {result['points']:5g} / {result['max_points']:<5g} "
             f"{result['seconds']:8.0f}  {', '.join(lost) or '-'}"
         )
+    levels = sorted({result.get("isolation", "full") for result in run.results})
+    print(f"\nisolation of student code: {', '.join(levels) or '-'}")
     print(
-        f"\ngraded {len(run.graded)}, skipped {len(run.skipped)} already graded"
+        f"graded {len(run.graded)}, skipped {len(run.skipped)} already graded"
         f"{' (--force grades them again)' if run.skipped else ''}, failed {len(run.failed)}"
     )
     if json_path is not None:  # the verdict lists the single-submission command wrote
@@ -147,8 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--notebook", action="append", default=None, help="grade only this notebook (repeatable)"
     )
-    grade.add_argument("--time-limit", type=float, default=None, help="seconds per probe")
-    grade.add_argument("--memory-limit", type=float, default=None, help="GB per probe")
+    grade.add_argument("--time-limit", type=float, default=None, help="seconds per notebook")
+    grade.add_argument("--memory-limit", type=float, default=None, help="GB per sandbox")
+    grade.add_argument(
+        "--allow-weak-isolation",
+        action="store_true",
+        help="grade even where student code cannot be fully isolated (recorded in the results)",
+    )
     grade.add_argument("--json", type=Path, default=None, help="also write verdicts as JSON here")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     gradebook = commands.add_parser(
@@ -165,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: list[str] | None = None) -> int:
+    from autograder.sandbox.isolation import IsolationUnavailable
+
     arguments = build_parser().parse_args(argv)
     _interrupt_on_sigterm()
     try:
@@ -184,10 +192,11 @@ def run(argv: list[str] | None = None) -> int:
             notebooks=arguments.notebook,
             time_limit=arguments.time_limit,
             memory_limit_gb=arguments.memory_limit,
+            allow_weak_isolation=arguments.allow_weak_isolation,
             json_path=arguments.json,
             progress=not arguments.no_progress,
         )
-    except ValueError as error:
+    except (ValueError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

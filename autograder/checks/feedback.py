@@ -1,10 +1,12 @@
-"""What every hidden check shares: failing with feedback only, and reading probe records.
+"""What every hidden check shares: failing with feedback only, and reading measurements.
 
-A probe (``autograder/sandbox/probe_*.py``) records each part it exercised, or an
-``{"error": ..., "function": ..., "stage": ..., "where": ...}`` record when the
-student's code raised. These helpers turn such records into one feedback
-sentence that names the function and where to look, never the answer, and fail
-without a traceback, so no check code reaches the student's feedback.
+The driver (``autograder/measure``) records each part it measured as
+``{"status": "ok", ...facts}``, or ``"raised"`` (a student function raised; the
+record names it, with the cell and line), or ``"stopped"`` (the student's code
+exited, crashed or ran out of time or memory while that part ran). These
+helpers turn the last two into one feedback sentence that names the function
+and where to look, never the answer, and fail without a traceback, so no check
+code reaches the student's feedback.
 """
 
 from __future__ import annotations
@@ -26,47 +28,47 @@ def require(condition: Any, message: str) -> None:
         fail(message)
 
 
-def raised(record: Any, name: str | None = None) -> str | None:
-    """A feedback sentence when a probe record holds an error, else ``None``.
-
-    ``name`` is the part being judged, used when the error is the grader's own
-    (the part returned something it could not examine) rather than the student's.
-    """
-    if not isinstance(record, dict) or "error" not in record:
-        return None
+def error_sentence(record: dict[str, Any]) -> str:
+    """One sentence for a student error record (``type``, ``message``, ``where``, ``function``)."""
+    function = record.get("function") or "your code"
+    kind, message = record.get("type", "an error"), record.get("message", "")
     where = f" ({record['where']})" if record.get("where") else ""
-    function = record.get("function")
-    if function and record.get("stage") == "load":
+    if kind == "NotImplementedError":
+        return f"{function} is not implemented yet (it raises NotImplementedError)."
+    if record.get("stage") == "load":
+        if kind == "Stopped":
+            return f"The cell {function} stopped the grader's run of your code: {message}."
         return (
-            f"{function} could not be loaded from its cell ({record['error']}). "
-            "Restart the kernel and run the notebook from the top to see the error."
+            f"The cell {function} could not be run ({kind}: {message}){where}. Restart the kernel "
+            "and run the notebook from the top to see the error."
         )
-    if function:
-        if record["error"].split(":")[0] == "NotImplementedError":
-            return f"{function} is not implemented yet (it raises NotImplementedError)."
-        return (
-            f"{function} raised {record['error']}{where}. Run its cell and the quick "
-            "checks below it to see the full traceback."
-        )
-    if name:
-        return f"The grader could not examine what {name} returned: {record['error']}{where}."
-    return f"The grader could not examine your code: {record['error']}{where}."
+    detail = f"{kind}: {message}" if message else kind
+    return (
+        f"{function} raised {detail}{where}. Run its cell and the quick checks below it to "
+        "see the full traceback."
+    )
 
 
-def part(observations: dict, name: str) -> Any:
-    """One probe part, or a failure saying which function raised what, or why it is missing."""
-    if name not in observations:
-        reason = observations.get("error") or "the run stopped early (time or memory limit?)"
-        fail(f"No observations of {name} were recorded: {reason}")
-    record = observations[name]
-    message = raised(record, name)
-    if message:
-        fail(message)
+def part(measurements: dict, name: str) -> dict[str, Any]:
+    """One measured part, or a failure saying which function raised what, or why it stopped."""
+    record = measurements.get(name)
+    if record is None:
+        fail(f"The grader has no measurement of {name}: the run of your code stopped early.")
+    status = record.get("status")
+    if status == "raised":
+        fail(error_sentence(record["error"]))
+    if status == "stopped":
+        fail(f"While the grader exercised {name}, {record['reason']}.")
+    if status != "ok":
+        fail(f"The grader could not examine {name} ({record.get('reason', status)}).")
     return record
 
 
 def close(value: Any, expected: float, *, relative: float = 1e-4, absolute: float = 1e-4) -> bool:
-    """Whether a recorded number is ``expected`` up to float noise (strings, NaN: never)."""
-    return isinstance(value, (int, float)) and math.isclose(
-        value, expected, rel_tol=relative, abs_tol=absolute
+    """Whether a measured number is ``expected`` up to float noise (None, NaN: never)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and math.isclose(value, expected, rel_tol=relative, abs_tol=absolute)
     )

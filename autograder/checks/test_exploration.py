@@ -1,22 +1,31 @@
-"""Hidden checks of notebook 01 (data exploration)."""
+"""Hidden checks of notebook 01 (data exploration): ``class_counts`` on fresh label arrays."""
 
 import pytest
 
-
-def _results(observations: dict) -> list[dict]:
-    if "load" in observations:
-        pytest.fail(f"class_counts could not be loaded: {observations['load']['error']}")
-    return observations.get("results", [])
+from autograder.checks.feedback import fail, part, require
 
 
 @pytest.mark.cell("check_class_counts")
-def test_class_counts_counts_every_label(observations) -> None:
-    expected = ([1, 0, 0, 2, 0, 0, 0, 0, 0, 1], [1, 1, 0, 0, 0, 0, 0, 3, 0, 0])
-    results = _results(observations)
-    assert len(results) == len(expected), "class_counts could not be called on every example input."
-    for result, counts in zip(results, expected, strict=True):
-        assert "error" not in result, f"class_counts raised {result.get('error')}"
-        assert result["value"] == counts, (
-            "class_counts must return 10 numbers, the count of each label 0..9, "
-            "including zeros for labels that do not occur."
+def test_class_counts_counts_every_label(measurements) -> None:
+    record = part(measurements, "class_counts")
+    cases = record["cases"]
+    require(
+        len(cases) == record["expected_cases"], "class_counts could not be called on every input."
+    )
+    for case in cases:
+        if case["length"] is None:
+            fail(
+                f"class_counts returned {case['returned']}: return a sequence of 10 whole "
+                "numbers (a NumPy array or a list), one count per label 0..9."
+            )
+        require(
+            case["length"] == 10,
+            f"class_counts returned {case['length']} counts for {case['labels']} labels; return "
+            "one count per class, 10 in all, zeros included for labels that do not occur.",
+        )
+        require(
+            case["correct"],
+            f"For {case['labels']} labels, class_counts returned counts that differ from how "
+            "often each label 0..9 occurs. Check labels that do not occur and the label dtype "
+            "(the dataset's labels are uint8).",
         )

@@ -1,18 +1,15 @@
-"""nbgrader integration: verdicts computed outside the student's kernel.
+"""nbgrader integration: verdicts computed in the sandbox, no student code in nbgrader's process.
 
-Stock ``nbgrader autograde`` runs the hidden tests inside the student's kernel,
-where a student cell can patch anything (nbgrader #1379, #1324), and stock
-``generate_feedback`` shows the hidden test code. :class:`ExternalVerdicts`
-runs after ``Execute`` and before ``SaveAutoGrades``: it grades the submitted
-notebook in the sandbox (:func:`autograder.grade.core.grade_notebook`), then
-replaces every autograded test cell's outputs with that verdict and its hidden
-test code with a stub, so the gradebook records the external verdict and the
-feedback never contains hidden code.
-
-Stock ``Execute`` also gives up on a whole submission when a student's cell kills
-its kernel (``os._exit``, a crash, the OOM killer): nbgrader removes the autograded
-copy, records no grade and exits with an error. :class:`KernelSafeExecute` keeps
-going instead, since the grade never depended on that kernel.
+Stock ``nbgrader autograde`` executes the submitted notebook in an ordinary
+kernel as the instructor, where a student cell can patch anything or rewrite
+the hidden checks on disk (nbgrader #1379, #1324), and stock
+``generate_feedback`` shows the hidden test code. The course's pipeline
+(``nbgrader_config.py``) therefore has no ``Execute`` at all:
+:class:`ExternalVerdicts` grades the submitted notebook through the sandboxed
+student host (:func:`autograder.grade.core.grade_notebook`), then replaces every
+autograded test cell's outputs with that verdict and its hidden test code with
+a stub, so the gradebook records the sandbox's verdict and the feedback never
+contains hidden code. Student code runs nowhere else.
 
 Stock autograde also gives up on the whole submission when one notebook file is not
 a readable notebook (broken JSON, a truncated upload): the student's other notebooks
@@ -22,18 +19,17 @@ go ungraded too. :class:`TolerantNotebookExporter` grades the release in its pla
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Float
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float
 
-from autograder.grade.core import DEFAULT_LIMITS, PROBE_KINDS, CellVerdict, grade_notebook
+from autograder.context import GradingContext, GradingOptions
+from autograder.grade.core import NOTEBOOK_KINDS, CellVerdict, grade_notebook
 
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
 HIDDEN_STUB = "# (hidden checks ran in the grader, outside this notebook)\n"
@@ -44,12 +40,14 @@ def strip_hidden_tests(source: str) -> str:
     return HIDDEN_REGION.sub(HIDDEN_STUB, source)
 
 
-def verdict_outputs(verdict: CellVerdict | None) -> list:
+def verdict_outputs(verdict: CellVerdict | None, isolation: str = "full") -> list:
     """The outputs nbgrader grades from: nothing wrong gives full points, an error gives 0."""
     if verdict is None:
         return [_error(["This cell is not graded by the course autograder."])]
     if verdict.passed:
         text = f"Hidden checks passed: {verdict.points:g} / {verdict.max_points:g} points.\n"
+        if isolation != "full":
+            text += f"(graded with {isolation} isolation)\n"
         return [nbformat.v4.new_output("stream", name="stdout", text=text)]
     return [_error(verdict.feedback)]
 
@@ -64,39 +62,6 @@ def _error(messages: list[str]) -> nbformat.NotebookNode:
             *[f"- {m}" for m in messages],
         ],
     )
-
-
-KERNEL_DIED = (
-    "The kernel died while running this cell (it exited, crashed or ran out of memory), "
-    "so the cells below it were not run. Run the notebook from the top to find out why."
-)
-
-
-class KernelSafeExecute(Execute):
-    """nbgrader's ``Execute`` that survives the student's kernel dying.
-
-    The cell that killed the kernel gets an error output saying so, the cells after
-    it are left unrun, and autograde goes on to :class:`ExternalVerdicts`, which
-    grades the submission in its own sandbox. Configured as ``c.Execute`` is.
-    """
-
-    def preprocess(self, nb, resources=None, km=None):
-        self.kernel_died = False
-        return super().preprocess(nb, resources, km)
-
-    def preprocess_cell(self, cell, resources, index):
-        if self.kernel_died:
-            return cell, self.resources
-        try:
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self.kernel_died = True
-            cell.outputs.append(
-                nbformat.v4.new_output(
-                    "error", ename="DeadKernelError", evalue=KERNEL_DIED, traceback=[KERNEL_DIED]
-                )
-            )
-            return cell, self.resources
 
 
 def _notebook_key(resources: dict) -> tuple[str, str, str]:
@@ -168,34 +133,51 @@ class ExternalVerdicts(NbGraderPreprocessor):
     probe_wall_seconds = Float(
         None,
         allow_none=True,
-        help="Wall-clock limit of one notebook's sandboxed probe, in seconds "
-        "(default: the grader's own limit per notebook, autograder.grade.core.DEFAULT_LIMITS).",
+        help="Wall-clock limit of one notebook's sandbox, in seconds, every part and restart "
+        "included (default: the grader's own limit per notebook, autograder/context.py).",
     ).tag(config=True)
+    allow_weak_isolation = Bool(
+        False,
+        help="Grade even where student code cannot be fully isolated (no bubblewrap or no "
+        "user namespaces); each verdict then records the weak isolation.",
+    ).tag(config=True)
+
+    def grading_context(self) -> GradingContext:
+        context = getattr(self, "_context", None)
+        if context is None:
+            options = GradingOptions(
+                allow_weak_isolation=self.allow_weak_isolation,
+                wall_seconds=self.probe_wall_seconds,
+            )
+            context = self._context = GradingContext.from_environment(options)
+        return context
 
     def preprocess(self, nb, resources):
         notebook_name = f"{resources['nbgrader']['notebook']}.ipynb"
         unreadable = getattr(self.parent, "unreadable_submissions", {})
+        if notebook_name not in NOTEBOOK_KINDS:
+            raise ValueError(f"{notebook_name} is not a notebook of the course's assignment.")
         with tempfile.TemporaryDirectory(prefix="external-verdicts-") as folder:
             submitted = unreadable.get(_notebook_key(resources))
             if submitted is None:
                 submitted = Path(folder) / notebook_name
                 nbformat.write(nb, submitted)
-            limits = None
-            if self.probe_wall_seconds is not None and notebook_name in PROBE_KINDS:
-                default = DEFAULT_LIMITS[PROBE_KINDS[notebook_name]]
-                limits = dataclasses.replace(default, wall_seconds=self.probe_wall_seconds)
-            verdict = grade_notebook(submitted, notebook_name=notebook_name, limits=limits)
+            verdict = grade_notebook(
+                submitted, notebook_name=notebook_name, context=self.grading_context()
+            )
         self.log.info(
             "External verdict for %s: %s points in %.0f s (isolation: %s)",
             notebook_name,
             verdict.points,
             verdict.seconds,
-            ", ".join(verdict.isolation) or "none",
+            verdict.isolation_level,
         )
         by_id = {cell.grade_id: cell for cell in verdict.cells}
         for cell in nb.cells:
             grading = cell.get("metadata", {}).get("nbgrader", {})
             if cell.cell_type == "code" and grading.get("grade") and not grading.get("solution"):
                 cell.source = strip_hidden_tests(cell.source)
-                cell.outputs = verdict_outputs(by_id.get(grading.get("grade_id")))
+                cell.outputs = verdict_outputs(
+                    by_id.get(grading.get("grade_id")), verdict.isolation_level
+                )
         return nb, resources

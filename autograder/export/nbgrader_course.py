@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.grade.core import REPO_ROOT
+from autograder.context import REPOSITORY as REPO_ROOT
 
 ASSIGNMENT = "mlp-fashion-mnist"
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))

@@ -44,7 +44,7 @@ def read_class_results(output: Path) -> list[dict]:
 
 
 def grades_csv(results: Iterable[dict]) -> str:
-    """student, total, max, then points per notebook and per test cell (``notebook:cell``)."""
+    """student, total, max, isolation level, then points per notebook and per cell (``nb:cell``)."""
     results = list(results)
     columns: list[str] = []
     rows = []
@@ -53,6 +53,7 @@ def grades_csv(results: Iterable[dict]) -> str:
             "student": result["student"],
             "total": result["points"],
             "max": result["max_points"],
+            "isolation": result.get("isolation", "full"),
         }
         for notebook in result["notebooks"]:
             stem = Path(notebook["notebook"]).stem
@@ -64,7 +65,7 @@ def grades_csv(results: Iterable[dict]) -> str:
                 columns.append(column)
         rows.append(row)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns or ["student", "total", "max"])
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["student", "total", "max", "isolation"])
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from autograder.context import GradingOptions
 from autograder.export.gradescope import gradescope_results
 from autograder.export.tables import (
     read_class_results,
@@ -44,7 +45,7 @@ from autograder.grade.job import (
     write_atomically,
 )
 from autograder.grade.submissions import assignment_notebooks, discover_all
-from autograder.sandbox.runner import SandboxLimits
+from autograder.sandbox.isolation import require_isolation
 from autograder.sandbox.workers import WorkerProcesses
 
 ResultCallback = Callable[[dict, "int | None"], None]
@@ -157,7 +158,7 @@ def grade_class(
     scheduler: str | None = None,
     force: bool = False,
     notebooks: Sequence[str] | None = None,
-    limits: SandboxLimits | None = None,
+    options: GradingOptions | None = None,
     max_attempts: int = 3,
     progress: bool = True,
     gradescope_visibility: str = "visible",
@@ -167,8 +168,11 @@ def grade_class(
         raise ValueError(f"--workers must be at least 1, got {workers}.")
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, got {max_attempts}.")
+    options = options or GradingOptions()
     selected = assignment_notebooks(assignment, notebooks)
-    jobs = discover_all(folders, assignment=assignment, notebooks=selected, limits=limits)
+    jobs = discover_all(folders, assignment=assignment, notebooks=selected, options=options)
+    if not scheduler:  # refuse before any grader starts (Dask workers check on their host)
+        require_isolation(allow_weak=options.allow_weak_isolation)
     output = Path(output)
     pending, skipped = split_done(jobs, output, force=force)
     run = ClassRun(output=output, skipped=skipped)

@@ -18,26 +18,20 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from autograder.grade.core import (
-    CHECKS_DIR,
-    DEFAULT_LIMITS,
-    PROBE_KINDS,
-    SOURCE_DIR,
-    THRESHOLDS_FILE,
-    device_class,
-    grade_notebook,
-)
+from autograder.context import DEFAULT_LIMITS, REPOSITORY, GradingContext, GradingOptions
+from autograder.grade.core import NOTEBOOK_KINDS, grade_notebook
 from autograder.grade.devices import visible_gpus, worker_environments
-from autograder.sandbox.runner import SandboxLimits
 from autograder.sandbox.workers import WorkerProcesses
 
-RESULT_SCHEMA = 1
-# Seconds a grader process may need beyond its probes' wall limits (imports, checks).
+RESULT_SCHEMA = 2
+# Seconds a grader process may need per notebook beyond its sandbox's wall limit:
+# imports, the checks, and the grader's own accuracy retrain (framework notebooks).
 GRADER_MARGIN_SECONDS = 180
+RETRAIN_SECONDS = {"pytorch": 900, "tensorflow": 900}
 
 
 class WorkerLostError(RuntimeError):
@@ -52,11 +46,13 @@ class GraderError(RuntimeError):
 def grader_fingerprint() -> str:
     """A hash of what decides a verdict: checks, probes, thresholds, points per cell."""
     digest = hashlib.sha256()
+    grader = REPOSITORY / "autograder"
     files = [
-        *sorted(CHECKS_DIR.glob("*.py")),
-        *sorted((CHECKS_DIR.parent / "sandbox").glob("probe*.py")),
-        THRESHOLDS_FILE,
-        *sorted(SOURCE_DIR.glob("*.ipynb")),
+        *sorted((grader / "checks").glob("*.py")),
+        *sorted((grader / "measure").glob("*.py")),
+        *sorted((grader / "sandbox").glob("host*.py")),
+        grader / "thresholds.yaml",
+        *sorted((REPOSITORY / "solutions" / "mlp-fashion-mnist").glob("*.ipynb")),
     ]
     for path in files:
         digest.update(path.name.encode())
@@ -71,8 +67,7 @@ class GradingJob:
     student: str
     assignment: str
     notebooks: dict[str, Path | None]  # assignment notebook -> submitted file (None: missing)
-    limits: SandboxLimits | None = None
-    seed: int = 0
+    options: GradingOptions | None = None
 
     @cached_property
     def fingerprint(self) -> str:
@@ -94,8 +89,7 @@ class GradingJob:
                 name: (path.read_bytes() if path is not None else None)
                 for name, path in self.notebooks.items()
             },
-            "limits": asdict(self.limits) if self.limits else None,
-            "seed": self.seed,
+            "options": (self.options or GradingOptions()).to_dict(),
         }
 
 
@@ -114,13 +108,15 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def job_timeout_seconds(notebooks: list[str], limits: dict | None) -> float:
-    """The whole grader process's limit: its probes' wall limits plus a margin each."""
-    walls = [
-        limits["wall_seconds"] if limits else DEFAULT_LIMITS[PROBE_KINDS[name]].wall_seconds
-        for name in notebooks
-    ]
-    return sum(walls) + GRADER_MARGIN_SECONDS * max(1, len(notebooks))
+def job_timeout_seconds(notebooks: list[str], options: dict | None) -> float:
+    """The whole grader process's limit: each notebook's sandbox limit, retrain and margin."""
+    wall = (options or {}).get("wall_seconds")
+    total = 0.0
+    for name in notebooks:
+        kind = NOTEBOOK_KINDS[name]
+        total += wall or DEFAULT_LIMITS[kind].wall_seconds
+        total += RETRAIN_SECONDS.get(kind, 0) + GRADER_MARGIN_SECONDS
+    return total
 
 
 def grade_payload(
@@ -151,7 +147,7 @@ def grade_payload(
             job_file,
             result_file,
             environment=environment,
-            timeout_seconds=job_timeout_seconds(list(notebooks), payload["limits"]),
+            timeout_seconds=job_timeout_seconds(list(notebooks), payload["options"]),
         )
         student = payload["student"]
         if ended.lost:
@@ -169,15 +165,12 @@ def grade_payload(
 def grade_job_file(job_file: Path, result_file: Path) -> None:
     """Inside the grader process: grade every notebook of the job, write the result."""
     job = json.loads(Path(job_file).read_text())
-    limits = SandboxLimits(**job["limits"]) if job["limits"] else None
+    context = GradingContext.from_environment(GradingOptions(**job["options"]))
     started = time.perf_counter()
     missing_dir = Path(job_file).parent / "not-submitted"
     verdicts = [
         grade_notebook(
-            Path(path) if path else missing_dir / name,
-            notebook_name=name,
-            limits=limits,
-            seed=job["seed"],
+            Path(path) if path else missing_dir / name, notebook_name=name, context=context
         )
         for name, path in job["notebooks"].items()
     ]
@@ -186,7 +179,8 @@ def grade_job_file(job_file: Path, result_file: Path) -> None:
         "student": job["student"],
         "assignment": job["assignment"],
         "fingerprint": job["fingerprint"],
-        "device_class": device_class(),
+        "device_class": context.device,
+        "isolation": context.isolation.level,
         "points": sum(verdict.points for verdict in verdicts),
         "max_points": sum(cell.max_points for verdict in verdicts for cell in verdict.cells),
         "seconds": time.perf_counter() - started,

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grade.core import PROBE_KINDS, REPO_ROOT, SOURCE_DIR
+from autograder.context import ASSIGNMENT, REPOSITORY, source_dir
+from autograder.grade.core import NOTEBOOK_KINDS as PROBE_KINDS
 
-RELEASE_DIR = REPO_ROOT / "assignments" / "mlp-fashion-mnist"
+SOURCE_DIR = source_dir()
+RELEASE_DIR = REPOSITORY / "assignments" / ASSIGNMENT
 EVALUATE_TRACKS_GRADIENTS = {
     "evaluate": """
 def evaluate(model, loader, loss_fn, device):
@@ -35,10 +37,15 @@ def evaluate(model, loader, loss_fn, device):
 
 
 def build_submission(
-    notebook_name: str, scenario: str, replacements: Mapping[str, str], folder: Path
+    notebook_name: str,
+    scenario: str,
+    replacements: Mapping[str, str],
+    folder: Path,
+    *,
+    base: Path = SOURCE_DIR,
 ) -> Path:
-    """Copy ``solutions/mlp-fashion-mnist/<notebook_name>`` with cells replaced; return its path."""
-    notebook = nbformat.read(SOURCE_DIR / notebook_name, as_version=4)
+    """Copy ``base/<notebook_name>`` (the solutions, or the release) with cells replaced."""
+    notebook = nbformat.read(Path(base) / notebook_name, as_version=4)
     remaining = dict(replacements)
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

@@ -23,9 +23,12 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from autograder.grade.core import PROBE_KINDS, SOURCE_DIR
+from autograder.context import GradingOptions, source_dir
+from autograder.grade.core import NOTEBOOK_KINDS
 from autograder.grade.job import GradingJob
-from autograder.sandbox.runner import SandboxLimits
+
+PROBE_KINDS = NOTEBOOK_KINDS
+SOURCE_DIR = source_dir()
 
 
 def known_assignments() -> list[str]:
@@ -43,6 +46,8 @@ def assignment_notebooks(assignment: str, selected: Sequence[str] | None = None)
     notebooks = list(PROBE_KINDS)
     if not selected:
         return notebooks
+    # Like nbgrader's own --notebook: the bare name or the file name.
+    selected = [name if name.endswith(".ipynb") else f"{name}.ipynb" for name in selected]
     unknown = [name for name in selected if name not in notebooks]
     if unknown:
         raise ValueError(
@@ -96,7 +101,7 @@ def discover(
     *,
     assignment: str,
     notebooks: Sequence[str],
-    limits: SandboxLimits | None = None,
+    options: GradingOptions | None = None,
 ) -> list[GradingJob]:
     """One grading job per student found in ``folder`` (see the module's layouts)."""
     folder = Path(folder)
@@ -112,7 +117,7 @@ def discover(
             student=student,
             assignment=assignment,
             notebooks={name: found.get(name) for name in notebooks},
-            limits=limits,
+            options=options,
         )
 
     own = {path.name: path for path in _notebooks_in(folder) if path.name in PROBE_KINDS}
@@ -153,13 +158,13 @@ def discover_all(
     *,
     assignment: str,
     notebooks: Sequence[str],
-    limits: SandboxLimits | None = None,
+    options: GradingOptions | None = None,
 ) -> list[GradingJob]:
     """Jobs of every folder given; a student found twice is an error, not a silent overwrite."""
     jobs = [
         job
         for folder in folders
-        for job in discover(folder, assignment=assignment, notebooks=notebooks, limits=limits)
+        for job in discover(folder, assignment=assignment, notebooks=notebooks, options=options)
     ]
     seen: set[str] = set()
     for item in jobs:

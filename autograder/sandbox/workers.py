@@ -2,7 +2,7 @@
 
 A class is graded by many short-lived grader processes (``python -m
 autograder.grade.job``), each of which grades one submission and starts the
-sandboxed probes through :mod:`autograder.sandbox.runner`. A grader process of
+sandboxed student hosts through :mod:`autograder.sandbox.driver`. A grader process of
 its own per submission means a worker that dies (killed, out of memory, lost
 with its machine) loses one submission, which is simply run again, and nothing
 a check imports or leaves behind outlives the submission.

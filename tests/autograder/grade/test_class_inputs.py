@@ -12,6 +12,7 @@ from autograder.cli import run
 from autograder.export.gradescope import gradescope_results
 from autograder.export.tables import grades_csv, read_student_result, write_student_result
 from autograder.grade.devices import parse_nvidia_smi, visible_gpus, worker_environments
+from autograder.grade.job import RESULT_SCHEMA
 from autograder.grade.submissions import assignment_notebooks, discover
 from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
 
@@ -128,11 +129,12 @@ def test_one_worker_per_visible_gpu() -> None:
 
 
 RESULT = {
-    "schema": 1,
+    "schema": RESULT_SCHEMA,
     "student": "gus",
     "assignment": ASSIGNMENT,
     "fingerprint": "f" * 64,
     "device_class": "cpu",
+    "isolation": "weak",
     "points": 2.0,
     "max_points": 5.0,
     "seconds": 12.6,
@@ -185,7 +187,15 @@ def test_student_json_is_the_resume_marker_and_feeds_the_csv(tmp_path) -> None:
     assert read_student_result(path) is None
     lines = grades_csv([RESULT]).splitlines()
     assert lines[0] == (
-        "student,total,max,01-data-exploration,01-data-exploration:check_class_counts,"
+        "student,total,max,isolation,01-data-exploration,01-data-exploration:check_class_counts,"
         "04-framework-comparison,04-framework-comparison:check_generalisation_gap"
     )
-    assert lines[1] == "gus,2.0,5.0,2.0,2.0,0.0,0.0"
+    assert lines[1] == "gus,2.0,5.0,weak,2.0,2.0,0.0,0.0"
+
+
+def test_notebook_names_work_with_or_without_the_suffix() -> None:
+    """Like nbgrader's own --notebook option, the bare name selects the notebook too."""
+    assert assignment_notebooks(ASSIGNMENT, ["01-data-exploration"]) == [EXPLORATION]
+    assert assignment_notebooks(ASSIGNMENT, ["01-data-exploration.ipynb"]) == [EXPLORATION]
+    with pytest.raises(ValueError, match="is not a notebook"):
+        assignment_notebooks(ASSIGNMENT, ["06-extra"])
