@@ -43,7 +43,25 @@ case "$role" in
 esac
 assignment=mlp-fashion-mnist
 sample_notebook=01-data-exploration.ipynb
+
+# The course directory: the private repository's root, which holds nbgrader_config.py.
+course_root() {
+    if [ ! -f "$1/nbgrader_config.py" ]; then
+        echo "error: $1 is not a course directory: it has no nbgrader_config.py. Pass the" \
+            "course repository's root (the folder with nbgrader_config.py, solutions/ and" \
+            "autograder/)." >&2
+        exit 2
+    fi
+    (cd "$1" && pwd)
+}
+
+# A wrong course directory is refused before anything is installed or written.
+[ -z "$course_dir" ] || course_root "$course_dir" >/dev/null
 python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null 2>&1; then
+    echo "error: no Python at '$python': set PYTHON to the environment's interpreter." >&2
+    exit 2
+fi
 # `jupyter SUBCOMMAND` runs jupyter-SUBCOMMAND from PATH: use this environment's.
 python_bin=$(dirname "$(command -v "$python")")
 export PATH="$python_bin:$PATH"
@@ -70,17 +88,6 @@ if [ "$role" = packages ]; then
     "$python" -m pip install --no-cache-dir --no-deps "$here/.."
     exit 0
 fi
-
-# The course directory: the private repository's root, which holds nbgrader_config.py.
-course_root() {
-    if [ ! -f "$1/nbgrader_config.py" ]; then
-        echo "error: $1 is not a course directory: it has no nbgrader_config.py. Pass the" \
-            "course repository's root (the folder with nbgrader_config.py, solutions/ and" \
-            "autograder/)." >&2
-        exit 2
-    fi
-    (cd "$1" && pwd)
-}
 
 if [ "$role" = course ]; then
     root=$(course_root "$course_dir")
@@ -134,8 +141,6 @@ if [ "$role" = check-course ]; then
     echo "docker/install.sh: the environment generates and grades the course in $course_dir"
     exit 0
 fi
-[ -z "$course_dir" ] || course_root "$course_dir" >/dev/null
-
 # nbgrader's settings for every user of the environment: the course id and the exchange.
 prefix=$("$python" -c 'import sys; print(sys.prefix)')
 install -D -m 644 "$here/nbgrader_config.py" "$prefix/etc/jupyter/nbgrader_config.py"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.environments import installed_environments  # noqa: F401  (session fixture)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = REPO_ROOT / "solutions" / "mlp-fashion-mnist"
 DATA_DIR = Path(

@@ -4,8 +4,10 @@ A full `docker/install.sh packages` is a second 8 GB install, so the tests build
 throwaway prefix instead: a venv of its own (its own etc/jupyter, where install.sh
 writes its settings) whose packages are .venv's, which hold the image's set
 (requirements-dev.txt includes docker/requirements-image.txt). install.sh's student and
-instructor steps then run against it for real. tests/test_packaging.py checks the steps
-themselves; tests/hub runs a JupyterHub whose users' servers start from these prefixes.
+instructor steps then run against it for real, once per test session (the
+`installed_environments` fixture, registered in tests/conftest.py):
+tests/test_packaging.py checks what the steps did, and tests/hub runs a JupyterHub
+whose users' servers start from the same two prefixes.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+import pytest
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTALL_SCRIPT = REPO_ROOT / "docker" / "install.sh"
-VENV = Path(sys.prefix)
+VENV = Path(sys.prefix).resolve()
 
 
 @contextlib.contextmanager
@@ -51,17 +57,12 @@ def readable_by_everyone(path: Path) -> Path | None:
 
 
 def base_python() -> Path:
-    """The interpreter to build prefixes from: one that other users may run too.
+    """.venv's own interpreter: the one its packages were resolved and built for.
 
-    .venv's own base may live under a private home (pyenv in /root, mode 0700); the
-    hub's users then need the system's interpreter of the same version.
+    (Another interpreter of the same minor version is not enough: Debian 12's 3.11.2
+    cannot run the soupsieve the pinned set resolves to, which requires 3.11.5.)
     """
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    candidates = [Path(sys._base_executable), Path(f"/usr/bin/python{version}")]
-    for candidate in candidates:
-        if candidate.exists() and readable_by_everyone(candidate) is None:
-            return candidate
-    return candidates[0]
+    return Path(sys._base_executable).resolve()
 
 
 def build_environment(prefix: Path) -> Path:
@@ -125,3 +126,55 @@ def run_install(
         timeout=300,
         check=False,
     )
+
+
+@dataclass
+class Environment:
+    """A prefix set up by `docker/install.sh ROLE`, with what the script printed."""
+
+    role: str
+    prefix: Path
+    install: subprocess.CompletedProcess
+    seconds: float
+    changed_outside: list[Path]  # what the set-up changed beyond its prefix (must be none)
+
+
+def _state(paths: list[Path]) -> dict[Path, bytes]:
+    """The content of every file under the paths, to notice a change."""
+    files = [file for path in paths for file in ([path] if path.is_file() else path.rglob("*"))]
+    return {file: file.read_bytes() for file in files if file.is_file()}
+
+
+def _install_environment(root: Path, role: str, *arguments: str) -> Environment:
+    home = root / f"home-{role}"
+    home.mkdir()
+    started = time.perf_counter()
+    prefix = build_environment(root / role)
+    completed = run_install(prefix, role, home, *arguments)
+    return Environment(role, prefix, completed, time.perf_counter() - started, [])
+
+
+@pytest.fixture(scope="session")
+def installed_environments() -> Iterator[dict[str, Environment]]:
+    """The student and the instructor environment, each set up once per test session.
+
+    Shared by tests/test_packaging.py (what install.sh did) and tests/hub (servers
+    start from them). The instructor step is given the repository as its course, so
+    it also generates the release and grades notebook 01 (in a copy of the course).
+    Built side by side: each step is a series of slow `jupyter` commands.
+    """
+    outside = [
+        VENV / "etc" / "jupyter",
+        REPO_ROOT / "assignments",
+        REPO_ROOT / "gradebook.db",
+    ]
+    before = _state(outside)
+    with public_folder("environments") as root, ThreadPoolExecutor(max_workers=2) as pool:
+        student = pool.submit(_install_environment, root, "student")
+        instructor = pool.submit(_install_environment, root, "instructor", str(REPO_ROOT))
+        environments = {"student": student.result(), "instructor": instructor.result()}
+        after = _state(outside)
+        changed = sorted(path for path in {*before, *after} if before.get(path) != after.get(path))
+        for environment in environments.values():
+            environment.changed_outside = changed
+        yield environments

@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +23,7 @@ import yaml
 from traitlets.config import Config
 
 from tests.conftest import REPO_ROOT
-from tests.environments import INSTALL_SCRIPT, build_environment, public_folder, run_install
+from tests.environments import INSTALL_SCRIPT, Environment, run_install
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 PRIVATE_PATHS = ("solutions", "autograder", "nbgrader_config.py", "gradebook.db", "results")
@@ -184,37 +183,23 @@ def _server_extensions(prefix: Path) -> dict[str, bool]:
     return merged
 
 
-@pytest.fixture(scope="module")
-def venv_settings_guard() -> Iterator[None]:
-    """Fail if running install.sh changed .venv's own Jupyter settings."""
-    settings = Path(sys.prefix) / "etc" / "jupyter"
-    before = {path: path.read_bytes() for path in settings.rglob("*") if path.is_file()}
-    yield
-    after = {path: path.read_bytes() for path in settings.rglob("*") if path.is_file()}
-    assert after == before, "install.sh must not touch .venv's own Jupyter settings"
-
-
-def test_install_script_locks_the_student_image(tmp_path: Path, venv_settings_guard: None) -> None:
-    with public_folder("student") as folder:
-        prefix = build_environment(folder / "prefix")
-        student = run_install(prefix, "student", tmp_path)
-        _assert_student_settings(prefix, student)
-
-
-def _assert_student_settings(prefix: Path, student: subprocess.CompletedProcess) -> None:
-    assert student.returncode == 0, student.stdout + student.stderr
-    assert "student environment verified" in student.stdout
-    assert "no grader, rubric or solutions in" in student.stdout
-    exchange_settings = (prefix / "etc" / "jupyter" / "nbgrader_config.py").read_text()
+def test_install_script_locks_the_student_image(
+    installed_environments: dict[str, Environment],
+) -> None:
+    student = installed_environments["student"]
+    assert student.install.returncode == 0, student.install.stdout + student.install.stderr
+    assert "student environment verified" in student.install.stdout
+    assert "no grader, rubric or solutions in" in student.install.stdout
+    settings_folder = student.prefix / "etc" / "jupyter"
+    exchange_settings = (settings_folder / "nbgrader_config.py").read_text()
     assert exchange_settings == (REPO_ROOT / "docker" / "nbgrader_config.py").read_text()
-    page_config = prefix / "etc" / "jupyter" / "labconfig" / "page_config.json"
-    settings = json.loads(page_config.read_text())
+    settings = json.loads((settings_folder / "labconfig" / "page_config.json").read_text())
     for plugin in INSTRUCTOR_PLUGINS:
         assert settings["disabledExtensions"][plugin] is True
         assert settings["lockedExtensions"][plugin] is True
     for plugin in ("@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"):
         assert settings["disabledExtensions"].get(plugin) is not True
-    extensions = _server_extensions(prefix)
+    extensions = _server_extensions(student.prefix)
     assert extensions["nbgrader.server_extensions.formgrader"] is False
     assert extensions["nbgrader.server_extensions.course_list"] is False
     assert extensions["nbgrader.server_extensions.assignment_list"] is True
@@ -222,25 +207,23 @@ def _assert_student_settings(prefix: Path, student: subprocess.CompletedProcess)
 
 
 def test_install_script_verifies_the_instructor_image_by_grading(
-    tmp_path: Path, venv_settings_guard: None
+    installed_environments: dict[str, Environment],
 ) -> None:
-    """With the course, the instructor step generates the release and grades notebook 01."""
+    """Given the course, the instructor step generates the release and grades notebook 01."""
+    instructor = installed_environments["instructor"]
+    output = instructor.install.stdout
+    assert instructor.install.returncode == 0, output + instructor.install.stderr
+    assert "instructor environment verified" in output
+    assert "generated the release: 5 notebooks, no solutions" in output
+    assert re.search(r"graded the sample submission: reference (\S+)/\1", output), output
+    assert all(_server_extensions(instructor.prefix).values())
 
-    def course_state() -> dict:
-        """The release and gradebook of the repository, which the check must not touch."""
-        paths = [*(REPO_ROOT / "assignments").rglob("*"), REPO_ROOT / "gradebook.db"]
-        return {path: path.stat().st_mtime_ns for path in paths if path.exists()}
 
-    before = course_state()
-    with public_folder("instructor") as folder:
-        prefix = build_environment(folder / "prefix")
-        instructor = run_install(prefix, "instructor", tmp_path, str(REPO_ROOT))
-        assert instructor.returncode == 0, instructor.stdout + instructor.stderr
-        assert all(_server_extensions(prefix).values())
-    assert "instructor environment verified" in instructor.stdout
-    assert "generated the release: 5 notebooks, no solutions" in instructor.stdout
-    assert re.search(r"graded the sample submission: reference (\S+)/\1", instructor.stdout)
-    assert course_state() == before, "check-course works in a copy of the course"
+def test_install_script_changes_nothing_outside_its_prefix(
+    installed_environments: dict[str, Environment],
+) -> None:
+    """Neither .venv's own Jupyter settings nor the course's release and gradebook."""
+    assert installed_environments["instructor"].changed_outside == []
 
 
 def test_student_check_fails_when_the_grader_is_importable() -> None:
@@ -267,7 +250,8 @@ def test_student_check_fails_when_the_grader_is_importable() -> None:
 def test_install_script_refuses_a_folder_without_nbgrader_config(tmp_path: Path, role: str) -> None:
     not_a_course = tmp_path / "not-a-course"
     not_a_course.mkdir()
-    completed = run_install(Path(sys.prefix), role, tmp_path, str(not_a_course))
+    # No interpreter at all: the refusal must come before the script touches anything.
+    completed = run_install(tmp_path / "no-prefix", role, tmp_path, str(not_a_course))
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert completed.stderr.strip() == (
         f"error: {not_a_course} is not a course directory: it has no nbgrader_config.py. "

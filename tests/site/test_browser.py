@@ -3,7 +3,7 @@
 The site is served over HTTP on loopback (a thread in this process), as a reader
 would get it from a web server: Material's search runs in a web worker, which a
 file:// page cannot start. No browser is downloaded: Playwright launches the system
-chromium through `executable_path`; CI installs it with .ci/install-browser.
+chromium through `executable_path`; `./kit test` installs it (tools/prerequisites).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 INSTALL_HINT = (
     "Debian's chromium is needed for the real-browser test of the course site and is "
-    "not installed. Install it with `.ci/install-browser` (apt-get install -y chromium); "
-    "CI does this in .ci/run. Do not run `playwright install`: the test drives the "
+    "not installed. `./kit test` installs it (tools/prerequisites test); by hand: "
+    "apt-get install -y chromium. Do not run `playwright install`: the test drives the "
     "system chromium."
 )
 PAGES = {
