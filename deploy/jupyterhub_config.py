@@ -8,7 +8,11 @@ What it shows (the rest, such as the authenticator, TLS and the proxy, is your s
   GPU profile that asks Kubernetes for one NVIDIA GPU and runs the `full` profile;
 - the nbgrader exchange: one shared ReadWriteMany volume mounted at the same path in
   every server (the path docker/nbgrader_config.py gives nbgrader), plus a read-only
-  copy of Fashion-MNIST so that nobody downloads it.
+  copy of Fashion-MNIST so that nobody downloads it;
+- a distinct uid per user, which the exchange's privacy relies on (below).
+
+For one machine without Kubernetes, see deploy/local/jupyterhub_config.py (system
+users, LocalProcessSpawner), which tests/hub runs for real.
 
 Load it with `jupyterhub -f deploy/jupyterhub_config.py` on a hub that has
 `jupyterhub-kubespawner` installed; tests/test_packaging.py loads it with stub objects.
@@ -36,9 +40,24 @@ c.JupyterHub.load_groups = {"instructors": {"users": INSTRUCTORS}}
 c.Spawner.default_url = "/lab"
 
 c.KubeSpawner.image = STUDENT_IMAGE
-c.KubeSpawner.uid = 1000  # jovyan in the images
+# Every user gets a uid of their own. nbgrader's exchange keeps submissions apart by
+# ownership: the instructor who releases owns inbound/ (mode 733, write-only for
+# everyone else), so a student cannot list it. If every pod ran as the images' jovyan
+# (uid 1000), every student would own inbound/ and could list and read every
+# classmate's submission. The uid comes from the hub's user id: stable, unique.
+FIRST_UID = int(os.environ.get("MLPKIT_FIRST_UID", "10000"))
+
+
+def user_uid(spawner) -> int:
+    """A uid per hub user (FIRST_UID + the user's id in the hub's database)."""
+    return FIRST_UID + spawner.user.id
+
+
+c.KubeSpawner.uid = user_uid
+c.KubeSpawner.gid = 100  # the shared group owns the home volume (fs_gid), not the files
 c.KubeSpawner.fs_gid = 100
 ENVIRONMENT = {
+    "HOME": "/home/jovyan",  # the images' home, whatever the uid
     "FASHION_MNIST_DIR": DATA_DIR,
     "MLPKIT_EXCHANGE_ROOT": EXCHANGE_ROOT,
     "MLPKIT_COURSE_ID": os.environ.get("MLPKIT_COURSE_ID", "mlpkit"),

@@ -379,3 +379,21 @@ def test_hub_exchange_is_where_the_images_nbgrader_looks() -> None:
     assert exchange in mounts, f"the hub does not mount the exchange at {exchange}"
     assert config.KubeSpawner.environment["MLPKIT_EXCHANGE_ROOT"] == exchange
     assert any(exchange in " ".join(init["command"]) for init in config.KubeSpawner.init_containers)
+
+
+def test_hub_example_gives_every_user_a_uid_of_their_own() -> None:
+    """nbgrader's exchange keeps submissions apart by owner: one shared uid would not."""
+    config = _load_hub_config()
+    uid = config.KubeSpawner.uid
+    assert callable(uid), "a single uid for every pod lets students list each other's work"
+    uids = [uid(SimpleNamespace(user=SimpleNamespace(id=user_id))) for user_id in (1, 2, 3)]
+    assert len(set(uids)) == 3 and 1000 not in uids, uids
+    assert config.KubeSpawner.environment["HOME"] == "/home/jovyan"
+
+
+def test_instructor_image_installs_the_graders_sandbox() -> None:
+    """The instructor image grades, so it installs bubblewrap as ./kit's set-up does."""
+    stages = _dockerfile_stages()
+    assert any("bubblewrap" in run for run in _runs(stages, "instructor"))
+    assert not any("bubblewrap" in run for run in _runs(stages, "student"))
+    assert "bubblewrap" in (REPO_ROOT / "tools" / "prerequisites").read_text()

@@ -11,8 +11,9 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import system_chromium
 from tests.hub.course_flow import ASSIGNMENT, UNTOUCHED, CourseRun
 from tests.hub.hub_site import INSTRUCTOR, STUDENTS
 
@@ -23,12 +24,8 @@ LOAD_TIMEOUT_MS = 180_000  # JupyterLab on a busy 2-core machine
 def hub_browser(graded_term: CourseRun) -> Iterator[Browser]:
     chromium = shutil.which("chromium")
     assert chromium, "tests/hub/prerequisites.py checks for chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with system_chromium(chromium) as browser:
+        yield browser
 
 
 def _log_in(page: Page, hub_url: str, user: str) -> None:

@@ -16,7 +16,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
+
+from tests.browser import system_chromium
 
 INSTALL_HINT = (
     "Debian's chromium is needed for the real-browser test of the course site and is "
@@ -61,12 +63,8 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with system_chromium(chromium_path) as browser:
+        yield browser
 
 
 def _open(browser: Browser, url: str) -> tuple[Page, list[str]]:
