@@ -44,6 +44,7 @@ class Identification:
     problems: list[dict[str, Any]] = field(default_factory=list)
     extra_parameters: int = 0
     bias: bool = True
+    output_kind: str | None = None  # what the outputs look like, whatever the layers are
 
     def describe(self) -> dict[str, Any]:
         network = self.network
@@ -57,7 +58,18 @@ class Identification:
             "problems": self.problems,
             "extra_parameters": self.extra_parameters,
             "bias": self.bias,
+            "output_kind": self.output_kind,
         }
+
+
+def output_kind(outputs: np.ndarray) -> str:
+    """``softmax``, ``log_softmax`` or ``logits``, judged from the output values alone."""
+    values = np.asarray(outputs, dtype=np.float64)
+    if values.min() >= -1e-6 and np.allclose(values.sum(axis=1), 1.0, atol=1e-4):
+        return "softmax"
+    if values.max() <= 1e-6 and np.allclose(np.exp(values).sum(axis=1), 1.0, atol=1e-4):
+        return "log_softmax"
+    return "logits"
 
 
 def _orient(array: np.ndarray, inputs: int, outputs: int) -> np.ndarray | None:
@@ -124,6 +136,11 @@ def readings(
     activations: Sequence[str] = tuple(ACTIVATIONS),
 ) -> list[Reading]:
     """Every (scale, activation, head) reading, best first."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _readings(weights, biases, images, outputs, input_scales, heads, activations)
+
+
+def _readings(weights, biases, images, outputs, input_scales, heads, activations) -> list[Reading]:
     found = []
     for scale in input_scales:
         for activation in activations:
@@ -157,13 +174,14 @@ def identify(
         return Identification(
             False, problems=[{"code": "output_shape", "shape": list(outputs.shape)}]
         )
+    kind = output_kind(outputs) if np.all(np.isfinite(outputs)) else None
     widths = list(expected_widths) if expected_widths else None
     assembled = assemble(parameters, widths) if widths else None
     problems: list[dict[str, Any]] = []
     if assembled is None:
         actual = chain_widths(parameters)
         if actual is None:
-            return Identification(False, problems=[{"code": "no_chain"}])
+            return Identification(False, problems=[{"code": "no_chain"}], output_kind=kind)
         if widths:
             problems.append(
                 {"code": "widths", "found": actual[1:-1], "expected": list(widths[1:-1])}
@@ -171,7 +189,9 @@ def identify(
         widths = actual
         assembled = assemble(parameters, widths)
         if assembled is None:
-            return Identification(False, widths[1:-1], problems=[{"code": "no_chain"}])
+            return Identification(
+                False, widths[1:-1], problems=[{"code": "no_chain"}], output_kind=kind
+            )
     weights, biases, leftover = assembled
     if len(weights) != 5:
         problems.append({"code": "depth", "hidden": len(weights) - 1})
@@ -215,4 +235,5 @@ def identify(
         problems=problems,
         extra_parameters=leftover,
         bias=all(bias is not None for bias in biases),
+        output_kind=kind,
     )

@@ -121,6 +121,10 @@ def create_model(session: Session) -> dict[str, Any]:
         network = record.pop("_network", None)
         if network is not None and "head" not in session.shared:
             session.shared["head"] = network.head
+    if "head" not in session.shared:  # unidentified layers: judge the loss on the output's form
+        kinds = {record.get("output_kind") for record in records.values()} - {None}
+        if len(kinds) == 1:
+            session.shared["head"] = kinds.pop()
     return {"probes": records, "accuracy_model": accuracy}
 
 

@@ -59,7 +59,7 @@ def _model(session: Session, config: dict[str, Any], handle: str, seed: int, cou
         "parameters": int(sum(array.size for array in weights)),
         **found.describe(),
     }
-    return record, found.network, (images, outputs)
+    return record, found.network, found.output_kind
 
 
 def create_model(session: Session) -> dict[str, Any]:
@@ -75,18 +75,22 @@ def create_model(session: Session) -> dict[str, Any]:
     return {"probes": probes, "accuracy_model": record}
 
 
-def _compiled(session: Session, config: dict[str, Any], handle: str) -> tuple[str, str]:
+def _compiled(session: Session, config: dict[str, Any], handle: str) -> tuple[str | None, str]:
     """A model compiled by compile_model: the student's if create_model works, else the grader's."""
+    kind = None
     try:
-        _, network, _ = _model(session, config, handle, seed=7, count=32)
-        if network is not None:
-            head, source = network.head, "student"
-        else:
+        _, network, kind = _model(session, config, handle, seed=7, count=32)
+        if network is None:
             raise StudentRaised({"type": "Unidentified", "message": "create_model's model"})
+        head, source = network.head, "student"
     except StudentRaised:
-        head, source = "softmax", "grader (create_model failed)"
+        # The grader's own model, with the output the student's model gives (when it ran at
+        # all): compile_model's loss must match that output.
+        head = None if kind is None else ("softmax" if kind == "softmax" else "logits")
+        source = "grader (create_model failed)"
         session.ask(
-            "reference_model", {"config": config, "seed": 7, "head": head, "handle": handle}
+            "reference_model",
+            {"config": config, "seed": 7, "head": head or "softmax", "handle": handle},
         )
     session.ask("compile", {"handle": handle, "config": config})
     return head, source
@@ -126,31 +130,42 @@ def _optimizer(session: Session, config: dict[str, Any], handle: str) -> dict[st
     }
 
 
-def _loss(session: Session, handle: str, head: str) -> dict[str, Any]:
+def _loss(session: Session, handle: str, head: str | None) -> dict[str, Any]:
+    """The compiled loss on outputs in the model's form (both forms when it is unknown)."""
     cases = []
-    for count in (int(session.generator.integers(12, 40)), int(session.generator.integers(41, 90))):
-        logits, labels = challenges.logits(session.generator, count)
-        outputs = HEADS[head](logits).astype(np.float32)
-        answer = session.ask("loss", {"handle": handle}, [outputs, labels])
-        value = number_value(answer.value.raw("value"), answer.arrays, kinds=("float",))
-        kinds = {
-            "from_logits": cross_entropy(outputs, labels),
-            "probabilities": keras_probability_loss(outputs, labels),
-        }
-        kind = None
-        if value is not None:
-            kind = next(
-                (
-                    name
-                    for name, expected in kinds.items()
-                    if abs(value - expected) <= LOSS_TOLERANCE * max(1.0, expected)
-                ),
-                None,
+    for form in [head] if head else ["softmax", "logits"]:
+        for count in (
+            int(session.generator.integers(12, 40)),
+            int(session.generator.integers(41, 90)),
+        ):
+            logits, labels = challenges.logits(session.generator, count)
+            outputs = HEADS[form](logits).astype(np.float32)
+            answer = session.ask("loss", {"handle": handle}, [outputs, labels])
+            value = number_value(answer.value.raw("value"), answer.arrays, kinds=("float",))
+            kinds = {
+                "from_logits": cross_entropy(outputs, labels),
+                "probabilities": keras_probability_loss(outputs, labels),
+            }
+            kind = None
+            if value is not None:
+                kind = next(
+                    (
+                        name
+                        for name, expected in kinds.items()
+                        if abs(value - expected) <= LOSS_TOLERANCE * max(1.0, expected)
+                    ),
+                    None,
+                )
+            correct = "probabilities" if form == "softmax" else "from_logits"
+            cases.append(
+                {
+                    "form": form,
+                    "value": value,
+                    "expected": kinds[correct],
+                    "kind": kind,
+                    "correct_kind": correct,
+                }
             )
-        correct = "probabilities" if head == "softmax" else "from_logits"
-        cases.append(
-            {"value": value, "expected": kinds[correct], "kind": kind, "correct_kind": correct}
-        )
     return {"head": head, "cases": cases}
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 HEADER_LIMIT = 1 << 20  # 1 MiB of JSON per message
-MESSAGE_LIMIT = 256 << 20  # 256 MiB of arrays per message (the largest: a model's weights)
+MESSAGE_LIMIT = 32 << 20  # 32 MiB of arrays per message (a model's weights take under 8)
 ARRAY_DIMENSIONS = 4
 DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
 LENGTH_BYTES = 8

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             report["stopped"] = failure.reason
             report["cause"] = failure.cause
     report["seconds"] = round(time.monotonic() - started, 2)
+    report["grader_max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(report))
     return 0
 

@@ -7,12 +7,17 @@ the same preprocessor and are covered by their own check tests.
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from autograder.export.nbgrader_course import Course
+from autograder.export.nbgrader_course import ASSIGNMENT, Course
 from autograder.grade.samples import build_submission
-from tests.conftest import SOLUTIONS_DIR
+from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
 
 EXPLORATION = "01-data-exploration.ipynb"
 COMPARISON = "04-framework-comparison.ipynb"
@@ -74,9 +79,8 @@ def test_feedback_never_shows_hidden_test_code(course) -> None:
 
 
 def test_a_hanging_student_is_graded_and_the_next_one_too(course, tmp_path, monkeypatch) -> None:
-    """A cell that never ends is stopped by Execute.timeout in the kernel and by the probe's
-    wall limit in the sandbox; both students reach the gradebook."""
-    monkeypatch.setenv("MLPKIT_CELL_TIMEOUT", "10")
+    """A cell that never ends is stopped by the sandbox's hard wall limit; both students
+    reach the gradebook."""
     monkeypatch.setenv("MLPKIT_PROBE_WALL_SECONDS", "20")
     hanging = build_submission(
         EXPLORATION, "hangs-in-the-kernel", {"class_counts": "while True:\n    pass"}, tmp_path
@@ -88,8 +92,8 @@ def test_a_hanging_student_is_graded_and_the_next_one_too(course, tmp_path, monk
     assert course.scores("after-hanging")["01-data-exploration"]["check_class_counts"] == 2
 
 
-def test_a_student_whose_kernel_dies_is_graded_and_the_next_one_too(course, tmp_path) -> None:
-    """A cell that kills its own kernel costs that student the points, nobody else's."""
+def test_a_student_whose_code_exits_is_graded_and_the_next_one_too(course, tmp_path) -> None:
+    """A cell that ends its own process costs that student the points, nobody else's."""
     crashing = build_submission(
         EXPLORATION,
         "kills-its-kernel",
@@ -141,3 +145,82 @@ def test_an_empty_submission_scores_zero_in_the_export(course, broken_submission
         rows = {row["student_id"]: row for row in csv.DictReader(table)}
     assert float(rows["broken-empty-folder"]["score"]) == 0
     assert float(rows["broken-truncated-upload"]["score"]) >= 3
+
+
+TAMPERING = """
+import hashlib, os, pathlib, sys
+for root in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents][:6]:
+    for target in root.glob("**/autograder/checks/test_exploration.py"):
+        try:
+            target.write_text("def test_nothing():\\n    pass\\n")
+        except OSError:
+            pass
+    (root / "tampered-by-a-student").write_text("x") if os.access(root, os.W_OK) else None
+
+def class_counts(labels):
+    raise NotImplementedError()
+"""
+
+
+def test_autograde_runs_no_student_code_outside_the_sandbox(course, tmp_path) -> None:
+    """Top-level code of an answer cell that rewrites the hidden checks and drops a file in
+    the course folder never runs in nbgrader's process: nothing changes on disk, the student
+    scores 0 and the next student is graded by the untouched checks."""
+    checks = sorted((REPO_ROOT / "autograder" / "checks").glob("*.py"))
+    before = {path: path.read_bytes() for path in checks}
+    tampering = build_submission(
+        EXPLORATION, "rewrites-the-checks", {"class_counts": TAMPERING}, tmp_path
+    )
+    course.submit("tamperer", {EXPLORATION: tampering})
+    course.submit("after-tamperer", {EXPLORATION: SOLUTIONS_DIR / EXPLORATION})
+    course.run("autograde", "mlp-fashion-mnist", "--student", "*tamperer", "--force")
+    assert course.scores("tamperer")["01-data-exploration"]["check_class_counts"] == 0
+    assert course.scores("after-tamperer")["01-data-exploration"]["check_class_counts"] == 2
+    assert {path: path.read_bytes() for path in checks} == before
+    assert not list(course.root.rglob("tampered-by-a-student"))
+    assert not (REPO_ROOT / "tampered-by-a-student").exists()
+
+
+def test_a_course_without_the_grader_refuses_instead_of_running_the_stock_pipeline(
+    tmp_path,
+) -> None:
+    """nbgrader silently drops a config that raises and falls back to executing submissions
+    in an ordinary kernel; this config never raises: it refuses every notebook, saying why."""
+    root = tmp_path / "course-without-grader"
+    shutil.copytree(REPO_ROOT / "solutions", root / "solutions")
+    shutil.copyfile(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    environment = {
+        **os.environ,
+        "PYTHONPATH": "",
+        "MLPKIT_GRADEBOOK_URL": f"sqlite:///{root}/gradebook.db",
+    }
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    nbgrader = [str(Path(sys.executable).with_name("nbgrader"))]
+    run = lambda *arguments: subprocess.run(  # noqa: E731
+        [*nbgrader, *arguments],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run("generate_assignment", ASSIGNMENT, "--force").returncode == 0
+    marker = tmp_path / "ran-outside-the-sandbox"
+    executes = build_submission(
+        EXPLORATION,
+        "marks-the-disk",
+        {
+            "class_counts": (
+                f"open({str(marker)!r}, 'w').write('x')\n"
+                "def class_counts(labels):\n    return [0] * 10"
+            )
+        },
+        tmp_path,
+    )
+    folder = root / "submitted" / "someone" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    shutil.copyfile(executes, folder / EXPLORATION)
+    run("db", "student", "add", "someone")
+    completed = run("autograde", ASSIGNMENT, "--force")
+    assert "The course grader cannot be imported" in completed.stderr + completed.stdout
+    assert not marker.exists(), "a submission ran in nbgrader's own kernel"

@@ -24,14 +24,26 @@ from pathlib import Path
 import psutil
 import pytest
 
+from autograder.context import source_dir
 from autograder.export.gradebook import import_results
 from autograder.export.nbgrader_course import ASSIGNMENT, Course
 from autograder.grade.classroom import grade_class
-from autograder.grade.core import SOURCE_DIR, graded_cell_points
-from autograder.grade.samples import sample_submissions
+from autograder.grade.core import graded_cell_points
+from autograder.grade.samples import build_submission, sample_submissions
+from tests.autograder.sandbox.users import leftover_processes
 from tests.conftest import REPO_ROOT
 
 NOTEBOOKS = ["01-data-exploration.ipynb", "04-framework-comparison.ipynb"]
+DAEMON = """
+import os
+def class_counts(labels):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv("/bin/sleep", ["sleep", "4343"])
+        os._exit(0)
+    return np.bincount(np.asarray(labels), minlength=10)
+"""
 DASK = Path(sys.executable).with_name("dask")
 
 
@@ -64,7 +76,13 @@ def samples():
         for notebook in folder.glob("*.ipynb"):
             if notebook.name not in NOTEBOOKS:
                 notebook.unlink()
+    daemon = root / "built" / "leaves-a-daemon"
+    shutil.copytree(folders["reference"], daemon)
+    build_submission(NOTEBOOKS[0], "daemon", {"class_counts": DAEMON}, root / "scratch").replace(
+        daemon / NOTEBOOKS[0]
+    )
     yield root, folders
+    assert leftover_processes("sleep 4343") == [], "a student's daemon outlived its grading"
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -78,13 +96,19 @@ def local_results(samples) -> dict[str, dict]:
         workers=2,
         progress=False,
     )
-    assert not run.failed and len(run.graded) == 3
+    assert not run.failed and len(run.graded) == 4
     return {result["student"]: result for result in run.results}
 
 
 def test_sample_scores(local_results) -> None:
     totals = {student: result["points"] for student, result in local_results.items()}
-    assert totals == {"reference": 5, "untouched-release": 0, "evaluate-tracks-gradients": 5}
+    assert totals == {
+        "reference": 5,
+        "untouched-release": 0,
+        "evaluate-tracks-gradients": 5,
+        "leaves-a-daemon": 5,
+    }
+    assert leftover_processes("sleep 4343") == []
 
 
 def _children(pid: int) -> list[psutil.Process]:
@@ -173,6 +197,7 @@ def test_dask_cluster_gives_the_local_results(samples, local_results, dask_clust
     for result in run.results:
         assert _comparable(result) == _comparable(local_results[result["student"]])
     assert {result["host"] for result in run.results} == {socket.gethostname()}
+    assert leftover_processes("sleep 4343") == [], "a daemon outlived its task on a Dask worker"
 
 
 def _gradebook_scores(db_url: str, students) -> dict:
@@ -194,7 +219,7 @@ def _gradebook_scores(db_url: str, students) -> dict:
 
 
 SUBMITTED_STEMS = {Path(name).stem for name in NOTEBOOKS}
-TEST_CELLS = {name for path in SOURCE_DIR.glob("*.ipynb") for name in graded_cell_points(path)}
+TEST_CELLS = {name for path in source_dir().glob("*.ipynb") for name in graded_cell_points(path)}
 
 
 @pytest.mark.timeout(900)
