@@ -7,6 +7,7 @@ hidden tests) and what it must contain (stubs, visible checks, 100 points).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,30 @@ def test_points_sum_to_one_hundred() -> None:
     assert sum(1 for name in points if ":answer_" in name) >= 5, (
         "written answers are graded by hand"
     )
+
+
+def test_every_notebook_ends_with_a_summary_and_exercises() -> None:
+    """A lesson ends with what was learned (with measured numbers) and 2-4 exercises,
+    at least one asking the student to predict an effect before trying it."""
+    for path in sorted(RELEASE_DIR.glob("*.ipynb")):
+        *_, summary, exercises = nbformat.read(path, as_version=4).cells
+        assert summary.cell_type == "markdown" and summary.source.startswith("## Summary"), (
+            f"{path.name}: the second-to-last cell should be '## Summary'"
+        )
+        assert re.search(r"\d\.\d{3}", summary.source), f"{path.name}: the summary has no figure"
+        assert exercises.cell_type == "markdown" and exercises.source.startswith("## Exercises"), (
+            f"{path.name}: the last cell should be '## Exercises'"
+        )
+        items = re.findall(r"^\d+\. ", exercises.source, re.MULTILINE)
+        assert 2 <= len(items) <= 4, f"{path.name}: {len(items)} exercises"
+        assert re.search(r"\bpredict", exercises.source, re.IGNORECASE), (
+            f"{path.name}: no exercise asks to predict an effect first"
+        )
+
+
+def test_research_notes_are_collapsed_going_further_blocks() -> None:
+    for name, cell in _release_cells():
+        if cell.cell_type != "markdown" or "<details>" not in cell.source:
+            continue
+        for block in re.findall(r"<details>(.*?)</details>", cell.source, re.DOTALL):
+            assert block.strip().startswith("<summary>Going further"), (name, block[:80])

@@ -8,6 +8,7 @@ models to the accuracy the course promises.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 
 import nbformat
@@ -20,6 +21,8 @@ from mlpkit.results import load_results
 from tests.conftest import SOLUTIONS_DIR
 
 NOTEBOOKS = sorted(SOLUTIONS_DIR.glob("[0-9][0-9]-*.ipynb"))
+CLASS_BUDGET_SECONDS = 300
+"""Each notebook runs top to bottom in at most 5 minutes on the 2-core class hub."""
 
 
 def _images(path) -> int:
@@ -46,6 +49,12 @@ def test_main_job_runs_every_notebook_in_the_class_profile(tmp_path, capsys) -> 
     assert reproduce_main(notebooks_dir=SOLUTIONS_DIR, profile="class", results_dir=tmp_path) == 0
     printed = capsys.readouterr().out
     assert "TensorFlow (original)" in printed and "0.8867" in printed
+    times = dict(re.findall(r"^  (\d\d-[\w-]+\.ipynb)\s+([\d.]+) s  ok$", printed, re.MULTILINE))
+    assert sorted(times) == [notebook.name for notebook in NOTEBOOKS], printed
+    slow = {
+        name: seconds for name, seconds in times.items() if float(seconds) > CLASS_BUDGET_SECONDS
+    }
+    assert not slow, f"class-profile notebooks over {CLASS_BUDGET_SECONDS} s on this CPU: {slow}"
     for framework in ("tensorflow", "pytorch"):
         result = json.loads((tmp_path / "class" / f"{framework}.json").read_text())
         assert result["profile"] == "class"
