@@ -148,8 +148,12 @@ def tensorflow(session: Session) -> dict[str, Any]:
     if shared.get("loss_kind") is None or shared.get("optimizer") is None:
         missing.append("compile_model")
     fit = shared.get("fit") or {}
+    epochs = session.context.accuracy_epochs("tensorflow")
     if fit.get("epochs") is None:
         missing.append("train_model")
+    elif fit["epochs"] > epochs or fit["batch_size"] < 16:
+        # The grader retrains at most the config's budget: no student can make it train longer.
+        missing.append("train_model (more epochs or smaller batches than the config asks)")
     if missing:
         return {"retrained": False, "missing": missing}
     spec = {

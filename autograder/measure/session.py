@@ -75,7 +75,7 @@ class Session:
             if not self.host.alive:
                 if self.host.starts >= MAX_STARTS:
                     raise HostFailure("the grader stopped restarting your code", cause="exited")
-                self.host.start()
+                self.host.start(deadline=self.deadline)
             try:
                 status = self.host.load(
                     [(grade_id, source)], seconds=min(LOAD_SECONDS, self.left())
@@ -90,7 +90,7 @@ class Session:
             if self.host.starts >= MAX_STARTS:
                 raise HostFailure("the grader stopped restarting your code", cause="exited")
             self.host.close()
-            self.host.start()
+            self.host.start(deadline=self.deadline)
             self._load_cells()
 
     def left(self) -> float:

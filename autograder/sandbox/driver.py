@@ -126,7 +126,8 @@ class StudentHost:
     def alive(self) -> bool:
         return self.process is not None and self.process.process.poll() is None
 
-    def start(self) -> None:
+    def start(self, *, deadline: float | None = None) -> None:
+        """A fresh sandbox; ``deadline`` (monotonic) caps its wall limit (the notebook's own)."""
         self.starts += 1
         weak = self.settings.isolation.mode == "weak"
         workdir = None
@@ -141,6 +142,7 @@ class StudentHost:
             mounts=host_mounts(self.settings.data_dir, gpu=self.settings.gpu),
             environment=self.settings.environment(),
             weak_workdir=workdir,
+            deadline=deadline,
         )
 
     def load(self, cells: Sequence[tuple[str, str]], *, seconds: float) -> dict[str, Any]:

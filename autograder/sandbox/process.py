@@ -135,10 +135,13 @@ class SandboxProcess:
         mounts: Mounts,
         environment: dict[str, str],
         weak_workdir: Path | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.isolation, self.limits = isolation, limits
         self.started = time.monotonic()
         self.deadline = self.started + limits.wall_seconds
+        if deadline is not None:  # a restart never extends the notebook's own limit
+            self.deadline = min(self.deadline, deadline)
         self.failure: str | None = None
         request_read, self.request_fd = os.pipe()
         self.answer_fd, answer_write = os.pipe()
@@ -216,7 +219,7 @@ class SandboxProcess:
     def _watch(self) -> None:
         while self.process.poll() is None:
             if time.monotonic() > self.deadline:
-                self.kill(f"ran longer than the {self.limits.wall_seconds:.0f} s time limit")
+                self.kill("ran longer than the notebook's time limit")
                 return
             rss, threads = self.usage()
             if rss > self.limits.memory_bytes:

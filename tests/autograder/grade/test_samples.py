@@ -11,14 +11,18 @@ from autograder.grade.samples import sample_submissions
 AUTOMATIC_POINTS = 81  # 100 minus the 19 points of hand-graded written answers
 
 
-def test_sample_submissions_score_as_the_rubric_says(tmp_path) -> None:
+def test_sample_submissions_score_as_the_rubric_says(grading_context, tmp_path) -> None:
     samples = sample_submissions(tmp_path)
     totals = {}
     lost = {}
     # Two at a time, as a grading server with threads would: the grading core is
-    # thread-safe, and the 2-core machine idles while one probe starts a framework.
+    # thread-safe, and the 2-core machine idles while one host starts a framework.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        graded = dict(zip(samples, pool.map(grade_submission, samples.values()), strict=True))
+        folders = list(samples.values())
+        verdicts = pool.map(
+            lambda folder: grade_submission(folder, context=grading_context), folders
+        )
+        graded = dict(zip(samples, verdicts, strict=True))
     for name, verdicts in graded.items():
         totals[name] = sum(verdict.points for verdict in verdicts)
         lost[name] = {
