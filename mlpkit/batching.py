@@ -112,5 +112,7 @@ class TensorBatches:
             if order is None:
                 yield self.images[start:stop], self.labels[start:stop]
             else:
+                # index_select copies whole rows; plain indexing (images[indices]) takes the
+                # general gather path, twice as slow here (issue 15: 69 vs 143 ms/epoch).
                 indices = order[start:stop]
-                yield self.images[indices], self.labels[indices]
+                yield self.images.index_select(0, indices), self.labels.index_select(0, indices)
