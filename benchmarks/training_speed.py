@@ -1,299 +1,203 @@
-"""Seconds per epoch: the kit's reference training against the original exercise's recipe.
+"""Seconds per epoch: the kit against the seed's real pipelines, beside the GEMM-bound limit.
 
-Targets (issue 2, on the 2-core CPU): PyTorch at least 2x faster than the
-original's per-sample ``ToTensor`` DataLoader pipeline, Keras no slower than the
-original's ``Sequential`` + ``fit(validation_split=0.2)``. Also measures PyTorch
-with 1 and 2 threads, on an idle machine and with the other core kept busy, which
-is how ``Settings.torch_threads`` got its default.
+What is compared (issue 15), per framework, at 1 and 2 threads:
 
-Each framework runs in its own subprocess (never both in one process). An epoch
-is one pass over the 48,000 training images plus the validation pass; the
-figure is the median over the measured epochs, after one warm-up epoch. Original
-and kit are trained alternately (PyTorch epoch by epoch, Keras twice each), because
-the shared 2-core machine's speed drifts by 20% or more from one epoch to the next.
+- **seed**: the original exercise's own code. PyTorch: torchvision's
+  ``FashionMNIST(root, download=False, transform=ToTensor())`` (the kit's offline
+  files laid out by ``mlpkit.prepare_torchvision_root``), ``random_split``,
+  ``DataLoader(batch_size=128, shuffle=True)``, ``Sequential(... LogSoftmax)`` +
+  ``NLLLoss`` and a hand-written loop. Keras: ``Sequential([Rescaling(1/255),
+  Flatten(), Dense... relu, Dense(10, softmax)])`` + ``fit(validation_split=0.2)``.
+- **kit**: the code the notebooks should hold: notebook 03's graded cells as they are,
+  on device-resident batches (``mlpkit.TensorBatches``); notebook 02's, with
+  ``compile_model`` from ``recommended_02.py`` (``steps_per_execution``).
+- **limit**: the epoch's matrix products alone, timed on the spot in the same
+  framework with the model's shapes (Adam's best config, batch 128): forward and
+  both gradients over 48,000 training images, forward over 12,000 validation
+  images. Every other operation (activations, the loss, Adam's update, batching,
+  Python) comes on top, so no training epoch can beat it.
 
-    python benchmarks/training_speed.py [--epochs 3]
+An epoch is the 375 training steps plus the validation pass. Each framework runs in
+a process of its own (never both in one); inside it, seed, kit and limit take turns
+epoch by epoch, so the shared machine's drift hits all three alike; the first epoch
+of each (warm-up: graph tracing, allocations) is dropped. Ratios are medians of the
+per-round ratios. CPU seconds (``time.process_time``, all of the process's threads)
+sit beside wall seconds: on the shared 2-core machine other jobs take turns on the
+cores, and at one thread the CPU time shows what the process itself spent. The
+verdicts go by wall time; the CPU-time figure beside each says how much of it is load.
+
+    python benchmarks/training_speed.py [--epochs 5] [--threads 1,2] [--frameworks pytorch,keras]
+
+Targets, one thread (issue 15): PyTorch kit at least 2.6x the seed and within 1.25x
+of the limit; Keras kit at least 1.4x the seed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = REPO_ROOT / "solutions" / "mlp-fashion-mnist"
+BENCHMARKS = Path(__file__).resolve().parent
+SOLUTIONS = BENCHMARKS.parent / "solutions" / "mlp-fashion-mnist"
+SEED, KIT, LIMIT = "seed", "kit", "limit"
+TRAIN_EXAMPLES, VAL_EXAMPLES = 48_000, 12_000
+WORKERS = {"pytorch": "training_speed_torch.py", "keras": "training_speed_keras.py"}
+TARGETS = {  # framework -> (least seed/kit ratio, most kit/limit ratio), one thread
+    "pytorch": (2.6, 1.25),
+    "keras": (1.4, None),
+}
 
 
-def _busy_loop(stop_event) -> None:
-    while not stop_event.is_set():
-        sum(range(10_000))
+def layer_sizes(config: dict) -> list[int]:
+    """784 inputs, the config's four hidden layers, 10 outputs."""
+    return [784, *(int(config[f"dense_{index}"]) for index in range(1, 5)), 10]
 
 
-class BusyCore:
-    """Keep one core busy, as a neighbour's training would on a shared hub."""
-
-    def __enter__(self):
-        self.stop_event = multiprocessing.Event()
-        self.process = multiprocessing.Process(target=_busy_loop, args=(self.stop_event,))
-        self.process.start()
-        time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop_event.set()
-        self.process.join()
+def batch_counts(examples: int, batch_size: int) -> dict[int, int]:
+    """Batch size -> how many batches of it one pass over ``examples`` takes."""
+    full, remainder = divmod(examples, batch_size)
+    return {batch_size: full, remainder: 1} if remainder else {batch_size: full}
 
 
-def _median_epoch(run_epoch, epochs: int) -> float:
-    run_epoch()  # warm-up: allocations, kernel selection, graph tracing
-    durations = []
-    for _ in range(epochs):
-        started = time.perf_counter()
-        run_epoch()
-        durations.append(time.perf_counter() - started)
-    return statistics.median(durations)
+def epoch_gflop(units: list[int]) -> float:
+    """Matrix-product GFLOP of one epoch: the figure the limit's matmuls compute.
+
+    Training, per image and layer: the forward product and the weight gradient
+    (2 * fan_in * fan_out each), and the input gradient for every layer but the
+    first (nothing needs the gradient of the images). Validation: forward only.
+    """
+    shapes = list(zip(units, units[1:], strict=False))
+    forward = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes)
+    input_gradients = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes[1:])
+    return (TRAIN_EXAMPLES * (2 * forward + input_gradients) + VAL_EXAMPLES * forward) / 1e9
 
 
-def _alternate_epochs(runners: list, epochs: int) -> list[float]:
-    """Median epoch time of each runner, their epochs interleaved so drift hits all alike."""
-    for run_epoch in runners:
-        run_epoch()  # warm-up
-    durations: list[list[float]] = [[] for _ in runners]
-    for _ in range(epochs):
-        for run_epoch, measured in zip(runners, durations, strict=True):
-            started = time.perf_counter()
-            run_epoch()
-            measured.append(time.perf_counter() - started)
-    return [statistics.median(measured) for measured in durations]
-
-
-def pytorch_part(epochs: int) -> dict[str, float]:
-    import numpy as np
-    import torch
-    from PIL import Image
-    from torch import nn
-    from torch.utils.data import DataLoader, Dataset
-
-    import mlpkit
-    from mlpkit.notebook_code import load_cells
-
-    config = mlpkit.load_best_config("adam")
-    data = mlpkit.load_fashion_mnist()
-    reference = load_cells(
-        SOLUTIONS / "03-pytorch-mlp.ipynb",
-        [
-            "setup",
-            "split_data",
-            "create_model",
-            "loss_fn",
-            "make_optimizer",
-            "train_epoch",
-            "evaluate",
-        ],
-    )
-    device = torch.device("cpu")
-
-    class PerSampleFashionMNIST(Dataset):
-        """torchvision's FashionMNIST + ToTensor(), step for step, on the kit's reader.
-
-        As torchvision does: uint8 tensors in memory, a PIL image per sample, then
-        ToTensor's copy, view, permute, contiguous, float and divide.
-        """
-
-        def __init__(self, images, labels):
-            self.data, self.targets = (
-                torch.from_numpy(images.copy()),
-                torch.from_numpy(labels.copy()),
-            )
-
-        def __len__(self):
-            return len(self.targets)
-
-        def __getitem__(self, index):
-            picture = Image.fromarray(self.data[index].numpy(), mode="L")
-            pixels = torch.from_numpy(np.array(picture, np.uint8, copy=True))
-            pixels = (
-                pixels.view(picture.size[1], picture.size[0], 1).permute((2, 0, 1)).contiguous()
-            )
-            return pixels.to(dtype=torch.float32).div(255), int(self.targets[index])
-
-    def original_model():
-        units = [784, config["dense_1"], config["dense_2"], config["dense_3"], config["dense_4"]]
-        layers = [nn.Flatten()]
-        for fan_in, fan_out in zip(units, units[1:], strict=False):
-            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-        return nn.Sequential(*layers, nn.Linear(units[-1], 10), nn.LogSoftmax(dim=1))
-
-    full = PerSampleFashionMNIST(data.x_train, data.y_train)
-    original_train, original_val = torch.utils.data.random_split(
-        full, [48_000, 12_000], generator=torch.Generator().manual_seed(0)
-    )
-
-    def original_epoch_runner():
-        model = original_model()
-        optimizer = torch.optim.Adam(model.parameters(), lr=config["learning_rate"])
-        loss_function = nn.NLLLoss()
-        train_loader = DataLoader(original_train, batch_size=config["batch_size"], shuffle=True)
-        val_loader = DataLoader(original_val, batch_size=config["batch_size"])
-
-        def run_epoch():
-            model.train()
-            running_loss = 0.0
-            for images, labels in train_loader:
-                optimizer.zero_grad()
-                loss = loss_function(model(images), labels)
-                loss.backward()
-                optimizer.step()
-                running_loss += loss.item()
-            model.eval()
-            with torch.no_grad():
-                for images, labels in val_loader:
-                    running_loss += loss_function(model(images), labels).item()
-
-        return run_epoch
-
-    images, labels = mlpkit.to_tensors(data.x_train, data.y_train)
-    train_set, val_set = reference.split_data(
-        torch.utils.data.TensorDataset(images, labels), 0.2, seed=0
-    )
-
-    def reference_epoch_runner():
-        model = reference.create_model(config)
-        optimizer = reference.make_optimizer(model, config)
-        options = {"batch_size": config["batch_size"], "device": device}
-        train_loader = mlpkit.TensorBatches.from_dataset(train_set, shuffle=True, seed=0, **options)
-        val_loader = mlpkit.TensorBatches.from_dataset(val_set, **options)
-
-        def run_epoch():
-            reference.train_epoch(model, train_loader, reference.loss_fn, optimizer, device)
-            reference.evaluate(model, val_loader, reference.loss_fn, device)
-
-        return run_epoch
-
-    figures = {}
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        original, kit = _alternate_epochs(
-            [original_epoch_runner(), reference_epoch_runner()], epochs
-        )
-        figures[f"pytorch original, {threads} thread(s)"] = original
-        figures[f"pytorch kit, {threads} thread(s)"] = kit
-        with BusyCore():
-            figures[f"pytorch kit, {threads} thread(s), other core busy"] = _median_epoch(
-                reference_epoch_runner(), epochs
-            )
-    return figures
-
-
-def keras_part(epochs: int) -> dict[str, float]:
-    import keras
-
-    import mlpkit
-    from mlpkit.notebook_code import load_cells
-
-    config = {**mlpkit.load_best_config("adam"), "epochs": epochs + 1}
-    data = mlpkit.load_fashion_mnist()
-    reference = load_cells(
-        SOLUTIONS / "02-tensorflow-mlp.ipynb",
-        ["setup", "create_model", "compile_model", "train_model"],
-    )
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            durations.append(time.perf_counter() - self.started)
-
-    def original_model():
-        layers = [keras.layers.Rescaling(1.0 / 255), keras.layers.Flatten()]
-        layers += [
-            keras.layers.Dense(config[f"dense_{index}"], activation="relu") for index in range(1, 5)
+def run_worker(framework: str, *, threads: int, epochs: int) -> dict:
+    """One framework at one thread count, in a fresh interpreter; its JSON result."""
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "result.json"
+        environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        command = [
+            sys.executable,
+            str(BENCHMARKS / WORKERS[framework]),
+            "--threads",
+            str(threads),
+            "--epochs",
+            str(epochs),
+            "--output",
+            str(output),
         ]
-        model = keras.Sequential(
-            [keras.Input(shape=(28, 28)), *layers, keras.layers.Dense(10, activation="softmax")]
+        # stderr (progress bars, errors) goes to the terminal; stdout is the frameworks' chatter.
+        completed = subprocess.run(
+            command, cwd=BENCHMARKS.parent, env=environment, stdout=subprocess.DEVNULL, check=False
         )
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]),
-            loss=keras.losses.SparseCategoricalCrossentropy(),
-            metrics=["accuracy"],
+        if completed.returncode != 0:
+            raise SystemExit(
+                f"{framework} at {threads} thread(s) failed (exit {completed.returncode})"
+            )
+        return json.loads(output.read_text())
+
+
+def summarise(result: dict) -> dict:
+    """Medians of each variant's epochs, and the per-round ratios against seed and limit."""
+    variants = result["variants"]
+    summary = {}
+    for name, record in variants.items():
+        rounds = range(len(record["wall"]))
+        summary[name] = {
+            "wall": statistics.median(record["wall"]),
+            "cpu": statistics.median(record["cpu"]),
+            "seed_over": statistics.median(
+                variants[SEED]["wall"][index] / record["wall"][index] for index in rounds
+            ),
+            "seed_over_cpu": statistics.median(
+                variants[SEED]["cpu"][index] / record["cpu"][index] for index in rounds
+            ),
+            "limit_fraction": statistics.median(
+                variants[LIMIT]["wall"][index] / record["wall"][index] for index in rounds
+            ),
+            "limit_fraction_cpu": statistics.median(
+                variants[LIMIT]["cpu"][index] / record["cpu"][index] for index in rounds
+            ),
+        }
+    return summary
+
+
+def report(results: list[dict], *, gflop: float, epochs: int) -> list[str]:
+    """The table and the target lines, as printed."""
+    lines = [
+        f"Seconds per epoch (375 steps of 128 + validation of 12,000), median of {epochs} "
+        f"interleaved epochs; limit = {gflop:.1f} GFLOP of matrix products per epoch.",
+        "",
+        f"{'framework':9s} {'threads':>7s} {'variant':7s} {'wall s':>7s} {'CPU s':>7s} "
+        f"{'seed/this':>9s} {'(CPU)':>6s} {'limit/this':>10s} {'(CPU)':>6s} {'GFLOP/s':>8s}",
+    ]
+    for result in results:
+        summary = summarise(result)
+        for name in (SEED, KIT, LIMIT):
+            figures = summary[name]
+            lines.append(
+                f"{result['framework']:9s} {result['threads']:7d} {name:7s} "
+                f"{figures['wall']:7.2f} {figures['cpu']:7.2f} {figures['seed_over']:8.2f}x "
+                f"{figures['seed_over_cpu']:5.2f}x {figures['limit_fraction']:10.2f} "
+                f"{figures['limit_fraction_cpu']:6.2f} "
+                f"{gflop / figures['wall']:8.1f}"
+            )
+    lines.append("")
+    for result in results:
+        if result["threads"] != 1:
+            continue
+        summary = summarise(result)[KIT]
+        least_ratio, most_over_limit = TARGETS[result["framework"]]
+        verdict = "met" if summary["seed_over"] >= least_ratio else "NOT met"
+        lines.append(
+            f"target {result['framework']}, 1 thread: kit >= {least_ratio}x the seed: "
+            f"{summary['seed_over']:.2f}x (CPU time: {summary['seed_over_cpu']:.2f}x), {verdict}"
         )
-        return model
-
-    def train_original():
-        original_model().fit(
-            data.x_train,
-            data.y_train,
-            batch_size=config["batch_size"],
-            epochs=config["epochs"],
-            validation_split=0.2,
-            verbose=0,
-            callbacks=[EpochTimer()],
-        )
-
-    def train_kit():
-        model = reference.compile_model(reference.create_model(config), config)
-        reference.train_model(model, data.x_train, data.y_train, config, callbacks=[EpochTimer()])
-
-    # Alternate the recipes so that a busy moment of the shared machine hits both alike.
-    pooled: dict[str, list[float]] = {"keras original": [], "keras kit": []}
-    for _ in range(2):
-        for name, train in (("keras original", train_original), ("keras kit", train_kit)):
-            durations: list[float] = []
-            train()
-            pooled[name] += durations[1:]  # the first epoch traces and compiles the graph
-    return {name: statistics.median(values) for name, values in pooled.items()}
+        if most_over_limit is not None:
+            over_limit = 1 / summary["limit_fraction"]
+            verdict = "met" if over_limit <= most_over_limit else "NOT met"
+            lines.append(
+                f"target {result['framework']}, 1 thread: kit within {most_over_limit}x of the "
+                f"limit: {over_limit:.2f}x (CPU time: {1 / summary['limit_fraction_cpu']:.2f}x), "
+                f"{verdict}"
+            )
+    return lines
 
 
-def _run_part(part: str, epochs: int) -> dict[str, float]:
-    command = [sys.executable, __file__, "--part", part, "--epochs", str(epochs)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise SystemExit(f"{part} part failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+def main(*, epochs: int, threads: list[int], frameworks: list[str]) -> None:
+    sys.path.insert(0, str(BENCHMARKS.parent))
+    import mlpkit
 
-
-def main(*, epochs: int) -> None:
-    figures = {**_run_part("pytorch", epochs), **_run_part("keras", epochs)}
-    print(f"\nSeconds per epoch (train 48,000 + validate 12,000), median of {epochs} epochs:")
-    for name, seconds in figures.items():
-        print(f"  {name:48s} {seconds:7.2f} s")
-    print("\nRatios (original / kit; above 1 means the kit is faster):")
-    for threads in (1, 2):
-        ratio = (
-            figures[f"pytorch original, {threads} thread(s)"]
-            / figures[f"pytorch kit, {threads} thread(s)"]
-        )
-        print(f"  PyTorch, {threads} thread(s): {ratio:.2f}x   (target: at least 2x)")
-    print(
-        f"  Keras: {figures['keras original'] / figures['keras kit']:.2f}x   (target: at least 1x)"
-    )
-    for threads in (1, 2):
-        slowdown = (
-            figures[f"pytorch kit, {threads} thread(s), other core busy"]
-            / figures[f"pytorch kit, {threads} thread(s)"]
-        )
-        print(
-            f"  PyTorch kit, {threads} thread(s): {slowdown:.2f}x slower with the other core busy"
-        )
+    gflop = epoch_gflop(layer_sizes(mlpkit.load_best_config("adam")))
+    results = [
+        run_worker(framework, threads=count, epochs=epochs)
+        for framework in frameworks
+        for count in threads
+    ]
+    load = os.getloadavg()
+    print("\n".join(report(results, gflop=gflop, epochs=epochs)))
+    print(f"\nload average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} (2 cores)")
+    for result in results:
+        print(f"{result['framework']} {result['threads']} thread(s): {result['versions']}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--part", choices=["pytorch", "keras"])
+    parser.add_argument("--epochs", type=int, default=5, help="measured epochs per variant")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--frameworks", default="pytorch,keras", help="pytorch, keras or both")
     arguments = parser.parse_args()
-    if arguments.part == "pytorch":
-        print(json.dumps(pytorch_part(arguments.epochs)))
-    elif arguments.part == "keras":
-        print(json.dumps(keras_part(arguments.epochs)))
-    else:
-        main(epochs=arguments.epochs)
+    main(
+        epochs=arguments.epochs,
+        threads=[int(count) for count in arguments.threads.split(",")],
+        frameworks=[name.strip() for name in arguments.frameworks.split(",")],
+    )
