@@ -2,6 +2,10 @@
 
 The Keras probes run inside the release notebook scenarios
 (``tests/solutions/test_visible_checks.py``), in a process of their own.
+
+``torch._dynamo`` is imported at collection: the first optimizer otherwise imports it
+(and triton) lazily, and that import segfaulted here when it came after a W&B run in
+the same pytest process (``tests/test_tracking.py`` before this file).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch._dynamo  # noqa: F401 - see below
 from torch import nn
 
 from mlpkit import TensorBatches
