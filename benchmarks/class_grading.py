@@ -6,8 +6,7 @@ mistake, the untouched release, then more copies of the reference):
 
 - ``python -m autograder grade`` (``grade_class``) with each worker count;
 - ``nbgrader autograde`` through the course's real config, one submission at
-  a time (the way nbgrader grades), which runs every notebook in the student's
-  kernel and then the same hidden checks;
+  a time (the way nbgrader grades), with the same sandboxed grader;
 
 then it imports the 1-worker results into a copy of the gradebook autograde
 started from and says whether every autograded cell got the same score.
@@ -27,10 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the private autograder package
 
+from autograder.context import GradingContext, source_dir  # noqa: E402
 from autograder.export.gradebook import import_results  # noqa: E402
 from autograder.export.nbgrader_course import ASSIGNMENT, Course  # noqa: E402
 from autograder.grade.classroom import grade_class  # noqa: E402
-from autograder.grade.core import SOURCE_DIR, device_class, graded_cell_points  # noqa: E402
+from autograder.grade.core import graded_cell_points  # noqa: E402
 from autograder.grade.samples import sample_submissions  # noqa: E402
 
 
@@ -50,7 +50,9 @@ def build_class(folder: Path, count: int) -> dict[str, Path]:
 def autograded_cell_scores(db_url: str, students) -> dict:
     from nbgrader.api import Gradebook
 
-    test_cells = {name for path in SOURCE_DIR.glob("*.ipynb") for name in graded_cell_points(path)}
+    test_cells = {
+        name for path in source_dir().glob("*.ipynb") for name in graded_cell_points(path)
+    }
     with Gradebook(db_url) as gradebook:
         return {
             student: {
@@ -102,8 +104,9 @@ def main(*, submissions: int, workers: list[int], nbgrader: bool) -> None:
             ) == autograded_cell_scores(f"sqlite:///{course.gradebook}", students)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    device = GradingContext.from_environment().device
     print(f"\n{submissions} submissions of {ASSIGNMENT} ({', '.join(students)}), "
-          f"device class {device_class()}, {os.cpu_count()} CPUs")  # fmt: skip
+          f"device class {device}, {os.cpu_count()} CPUs")  # fmt: skip
     print(f"{'how':40s} {'seconds':>8s} {'submissions/min':>16s}")
     for how, seconds in rows:
         print(f"{how:40s} {seconds:8.0f} {submissions * 60 / seconds:16.2f}")

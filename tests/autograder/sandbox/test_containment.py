@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (hostile code samples keep their own lines)
 """The sandbox holds a hostile submission, as root and as an ordinary user.
 
 Each test runs hostile code as notebook 01's ``class_counts`` cell in the real
@@ -23,7 +24,9 @@ from tests.autograder.sandbox.users import (
     ordinary_grader,
     root_grader,
 )
-from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.conftest import DATA_DIR, REPO_ROOT, SOLUTIONS_DIR
+
+EXPLORATION = "01-data-exploration.ipynb"
 
 
 @pytest.fixture(scope="module", params=["root", "nobody"])
@@ -218,3 +221,91 @@ def test_exiting_is_reported_as_exiting(grader: Grader) -> None:
     report = grader.probe("import os\ndef class_counts(labels):\n    os._exit(0)\n")
     assert report.get("cause") == "exited", report
     assert "exited" in report["stopped"]
+
+
+FLOODS = {
+    "stdout": "import os\ndef class_counts(labels):\n    block = b'x' * 2**20\n    for _ in range(1024):\n        os.write(1, block)\n    return 'flooded'\n",
+    "channel-header": (
+        "import os\n"
+        "def class_counts(labels):\n"
+        "    fd = int(open('/proc/self/cmdline').read().split('\\0')[-2])\n"
+        "    os.write(fd, (2**62).to_bytes(8, 'big'))\n"
+        "    return 'sent'\n"
+    ),
+    "channel-array": (
+        "import json, os\n"
+        "def class_counts(labels):\n"
+        "    fd = int(open('/proc/self/cmdline').read().split('\\0')[-2])\n"
+        "    header = json.dumps({'id': 2, 'ok': True, 'value': {}, 'arrays': [{'dtype': 'uint8', 'shape': [2**40]}]}).encode()\n"
+        "    os.write(fd, len(header).to_bytes(8, 'big') + header)\n"
+        "    return 'sent'\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("flood", sorted(FLOODS))
+def test_the_grader_memory_stays_bounded_under_any_output(grader: Grader, flood: str) -> None:
+    baseline = grader.probe("def class_counts(labels):\n    return 'quiet'\n")["grader_max_rss_kib"]
+    report = grader.probe(FLOODS[flood])
+    assert report["grader_max_rss_kib"] <= 2 * baseline, (flood, baseline, report)
+
+
+DAEMON = """
+import os, time
+def class_counts(labels):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while True:  # waits for the next student's notebook, to replace it
+                for folder in ("/tmp", "/home/student", "/data", "/grader"):
+                    try:
+                        for name in os.listdir(folder):
+                            open(os.path.join(folder, name), "w").write("{}")
+                    except OSError:
+                        pass
+                time.sleep(0.1)
+        os._exit(0)
+    return np.bincount(np.asarray(labels), minlength=10)
+"""
+
+
+def test_the_next_student_is_graded_as_if_alone(grader: Grader) -> None:
+    from autograder.grade.samples import build_submission
+
+    classroom = grader.home / "classroom"
+    for student, code in (("a-leaves-a-daemon", DAEMON), ("b-honest", None)):
+        folder = classroom / student
+        folder.mkdir(parents=True, exist_ok=True)
+        if code is None:
+            shutil.copyfile(SOLUTIONS_DIR / EXPLORATION, folder / EXPLORATION)
+        else:
+            build_submission(EXPLORATION, student, {"class_counts": code}, folder).replace(
+                folder / EXPLORATION
+            )
+    for path in [classroom, *classroom.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o644)
+    output = grader.home / "class-graded"
+    completed = grader.run(
+        "-m",
+        "autograder",
+        "grade",
+        str(classroom),
+        "--notebook",
+        EXPLORATION,
+        "--workers",
+        "1",
+        "--output",
+        str(output),
+        "--force",
+        "--no-progress",
+    )
+    assert completed.returncode == 0, completed.stderr
+    grades = {
+        row.split(",")[0]: row.split(",")[1]
+        for row in (output / "grades.csv").read_text().splitlines()[1:]
+    }
+    assert grades == {"a-leaves-a-daemon": "2.0", "b-honest": "2.0"}
+    assert (SOLUTIONS_DIR / EXPLORATION).read_bytes() == (
+        classroom / "b-honest" / EXPLORATION
+    ).read_bytes()
+    assert leftover_processes("autograder.sandbox.host") == []
