@@ -104,6 +104,17 @@ def run_worker(framework: str, *, threads: int, epochs: int) -> dict:
         return json.loads(output.read_text())
 
 
+def worker_main(measure, description: str) -> None:
+    """The two workers' command line: ``--threads N --epochs N --output FILE`` (JSON)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--epochs", type=int, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    arguments = parser.parse_args()
+    result = measure(threads=arguments.threads, epochs=arguments.epochs)
+    arguments.output.write_text(json.dumps(result))
+
+
 def summarise(result: dict) -> dict:
     """Medians of each variant's epochs, and the per-round ratios against seed and limit."""
     variants = result["variants"]

@@ -17,16 +17,13 @@ steps and the validation pass over 12,000 images.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import threading
 import time
 import traceback
-from pathlib import Path
 
 from tqdm.auto import tqdm
-from training_speed import KIT, LIMIT, SEED, SOLUTIONS, batch_counts, layer_sizes
+from training_speed import KIT, LIMIT, SEED, SOLUTIONS, batch_counts, layer_sizes, worker_main
 
 NOTEBOOK_02 = SOLUTIONS / "02-tensorflow-mlp.ipynb"
 
@@ -229,10 +226,4 @@ def measure(*, threads: int, epochs: int) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--epochs", type=int, required=True)
-    parser.add_argument("--output", type=Path, required=True)
-    arguments = parser.parse_args()
-    result = measure(threads=arguments.threads, epochs=arguments.epochs)
-    arguments.output.write_text(json.dumps(result))
+    worker_main(measure, __doc__.splitlines()[0])

@@ -12,14 +12,12 @@ in ``Linear``'s forward and backward, into preallocated outputs).
 
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 from tqdm.auto import tqdm
-from training_speed import KIT, LIMIT, SEED, SOLUTIONS, batch_counts, layer_sizes
+from training_speed import KIT, LIMIT, SEED, SOLUTIONS, batch_counts, layer_sizes, worker_main
 
 NOTEBOOK_03 = SOLUTIONS / "03-pytorch-mlp.ipynb"
 GRADED_CELLS = [
@@ -207,10 +205,4 @@ def measure(*, threads: int, epochs: int, seed: int = 0) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--epochs", type=int, required=True)
-    parser.add_argument("--output", type=Path, required=True)
-    arguments = parser.parse_args()
-    result = measure(threads=arguments.threads, epochs=arguments.epochs)
-    arguments.output.write_text(json.dumps(result))
+    worker_main(measure, __doc__.splitlines()[0])
