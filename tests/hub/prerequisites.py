@@ -47,6 +47,11 @@ def missing_prerequisites() -> list[str]:
             "configurable-http-proxy (npm, pinned in tests/hub/package.json): "
             "npm ci --prefix tests/hub"
         )
+    if shutil.which("bwrap") is None:
+        missing.append(
+            "bubblewrap (bwrap), the grader's sandbox, which autograde runs: "
+            "apt-get install -y bubblewrap"
+        )
     if shutil.which("chromium") is None:
         missing.append("Debian's chromium, for the student's login: apt-get install -y chromium")
     if readable_by_everyone(base_python()) is not None:
