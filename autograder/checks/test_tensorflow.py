@@ -28,18 +28,17 @@ def test_create_model_computes_the_mlp_of_the_config(measurements: dict) -> None
         require(record["matched"], "create_model's model differs from the task's MLP.")
 
 
-def compiled(measurements: dict) -> dict[str, dict]:
-    records = part(measurements, "compile_model")["optimizers"]
-    for record in records.values():
-        if "raised" in record:
-            fail(error_sentence(record["raised"]))
-    return records
+def compiled(measurements: dict) -> dict:
+    record = part(measurements, "compile_model")
+    for optimizer in record["optimizers"].values():
+        if "raised" in optimizer:
+            fail(error_sentence(optimizer["raised"]))
+    return record
 
 
 @pytest.mark.cell("check_compile_model")
 def test_compile_model_uses_the_config_optimizer(measurements: dict) -> None:
-    for name, record in compiled(measurements).items():
-        optimizer = record["optimizer"]
+    for name, optimizer in compiled(measurements)["optimizers"].items():
         if optimizer["matched"]:
             continue
         reading = optimizer["reading"]
@@ -88,32 +87,30 @@ def loss_problem(cases: list[dict]) -> str | None:
 
 @pytest.mark.cell("check_compile_model")
 def test_compile_model_loss_matches_the_output_layer(measurements: dict) -> None:
-    for record in compiled(measurements).values():
-        by_form: dict[str, list[dict]] = {}
-        for case in record["loss"]["cases"]:
-            by_form.setdefault(case["form"], []).append(case)
-        problems = [loss_problem(cases) for cases in by_form.values()]
-        if None not in problems:  # the model's own form (or, when unknown, either) is right
-            fail(problems[0])
+    by_form: dict[str, list[dict]] = {}
+    for case in compiled(measurements)["loss"]["cases"]:
+        by_form.setdefault(case["form"], []).append(case)
+    problems = [loss_problem(cases) for cases in by_form.values()]
+    if None not in problems:  # the model's own form (or, when unknown, either) is right
+        fail(problems[0])
 
 
 @pytest.mark.cell("check_compile_model")
 def test_compile_model_tracks_accuracy(measurements: dict) -> None:
-    for record in compiled(measurements).values():
-        metric = record["metric"]
-        reported = metric["reported"]
-        accuracy_keys = [key for key in reported if "acc" in key.lower()]
-        require(
-            accuracy_keys,
-            f"evaluate() reports only {sorted(reported)}: compile_model does not ask for the "
-            "accuracy metric.",
-        )
-        require(
-            metric["matching"],
-            f"The metric {accuracy_keys} reports {[reported[key] for key in accuracy_keys]} where "
-            f"the fraction of correct predictions is {metric['expected_accuracy']:.4f}: use the "
-            "accuracy metric for integer labels.",
-        )
+    metric = compiled(measurements)["metric"]
+    reported = metric["reported"]
+    accuracy_keys = [key for key in reported if "acc" in key.lower()]
+    require(
+        accuracy_keys,
+        f"evaluate() reports only {sorted(reported)}: compile_model does not ask for the "
+        "accuracy metric.",
+    )
+    require(
+        metric["matching"],
+        f"The metric {accuracy_keys} reports {[reported[key] for key in accuracy_keys]} where "
+        f"the fraction of correct predictions is {metric['expected_accuracy']:.4f}: use the "
+        "accuracy metric for integer labels.",
+    )
 
 
 def training(measurements: dict) -> dict:

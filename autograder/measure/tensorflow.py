@@ -195,28 +195,37 @@ def _metric(session: Session, handle: str) -> dict[str, Any]:
 
 
 def compile_model(session: Session) -> dict[str, Any]:
-    records: dict[str, Any] = {}
-    for name in ("sgd", "adam", "rmsprop"):
-        config = {
+    """One model, compiled by compile_model for each optimizer: its steps, the loss, the metric."""
+    widths = challenges.random_widths(session.generator)
+    configs = {
+        name: {
             **base_config(session),
-            **challenges.random_widths(session.generator),
+            **widths,
             **challenges.random_hyperparameters(session.generator, name),
         }
-        handle = f"compiled-{name}"
+        for name in ("sgd", "adam", "rmsprop")
+    }
+    head, source = _compiled(session, configs["sgd"], "compiled")
+    optimizers: dict[str, Any] = {}
+    for name, config in configs.items():
         try:
-            head, source = _compiled(session, config, handle)
-            record = {"model": source, "optimizer": _optimizer(session, config, handle)}
-            record["optimizer"].pop("_reading")
-            record["loss"] = _loss(session, handle, head)
-            record["metric"] = _metric(session, handle)
+            if name != "sgd":
+                session.ask("compile", {"handle": "compiled", "config": config})
+            optimizers[name] = _optimizer(session, config, "compiled")
+            optimizers[name].pop("_reading")
         except StudentRaised as raised:
-            record = {"raised": raised.record}
-        records[name] = record
-    config = base_config(session)
-    head, _ = _compiled(session, config, "compiled-accuracy")
-    accuracy = _optimizer(session, config, "compiled-accuracy")
+            optimizers[name] = {"raised": raised.record}
+    loss, metric = _loss(session, "compiled", head), _metric(session, "compiled")
+    best = base_config(session)
+    session.ask("compile", {"handle": "compiled", "config": best})
+    accuracy = _optimizer(session, best, "compiled")
     session.shared["optimizer"] = accuracy.pop("_reading")
-    loss = _loss(session, "compiled-accuracy", head)
-    kinds = {case["kind"] for case in loss["cases"]}
-    session.shared["loss_kind"] = kinds.pop() if len(kinds) == 1 else None
-    return {"optimizers": records, "accuracy_config": {"optimizer": accuracy, "loss": loss}}
+    kinds = {case["kind"] for case in loss["cases"] if case["form"] == (head or case["form"])}
+    session.shared["loss_kind"] = kinds.pop() if len(kinds) == 1 and head else None
+    return {
+        "model": source,
+        "optimizers": optimizers,
+        "loss": loss,
+        "metric": metric,
+        "accuracy_config": {"optimizer": accuracy},
+    }

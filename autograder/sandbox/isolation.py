@@ -224,22 +224,23 @@ def detect_isolation(bwrap: str | None = None) -> Isolation:
     isolation = Isolation(mode, bwrap=found)
     probe = sandbox_command(
         isolation,
-        ["/usr/bin/true"],
+        [sys.executable, "-c", "import numpy"],  # the runtime itself, as the sandbox's user
         limits=SandboxLimits(),
         mounts=Mounts(),
-        environment={},
+        environment={"PATH": "/usr/bin:/bin"},
     )
     try:
-        completed = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+        completed = subprocess.run(probe, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         return Isolation("weak", problem=f"bubblewrap could not be started ({error})")
     if completed.returncode != 0:
         reason = (completed.stderr.strip().splitlines() or ["no message"])[-1][:300]
-        hint = (
-            "user namespaces are blocked here (as in many Kubernetes runtimes)"
-            if mode == "user-namespace"
-            else "bubblewrap failed as root"
-        )
+        if "bwrap" not in reason:
+            hint = "the sandbox's user cannot run this Python (are its folders readable by all?)"
+        elif mode == "user-namespace":
+            hint = "user namespaces are blocked here (as in many Kubernetes runtimes)"
+        else:
+            hint = "bubblewrap failed as root"
         return Isolation("weak", problem=f"{hint}: {reason}")
     return isolation
 

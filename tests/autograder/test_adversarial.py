@@ -27,6 +27,7 @@ from tests.autograder.hostile import SCENARIOS, Scenario
 from tests.autograder.sandbox.users import leftover_processes
 from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
 
+pytestmark = pytest.mark.timeout(3600)  # one class run of 40 students, framework notebooks too
 RELEASE_DIR = REPO_ROOT / "assignments" / ASSIGNMENT
 NOTEBOOKS = sorted(path.name for path in SOLUTIONS_DIR.glob("*.ipynb"))
 BYSTANDERS = {
