@@ -143,6 +143,7 @@ class SandboxProcess:
         if deadline is not None:  # a restart never extends the notebook's own limit
             self.deadline = min(self.deadline, deadline)
         self.failure: str | None = None
+        self.ending: Ending | None = None
         request_read, self.request_fd = os.pipe()
         self.answer_fd, answer_write = os.pipe()
         out_read, out_write = os.pipe()
@@ -252,10 +253,15 @@ class SandboxProcess:
             self.process.kill()
 
     def close(self, *, grace_seconds: float = 2.0) -> Ending:
-        """Close the channel, let the host exit, then make sure nothing of it is left."""
-        for fd in (self.request_fd,):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        """Close the channel, let the host exit, then make sure nothing of it is left.
+
+        Idempotent: the channel's descriptors are closed exactly once, since closing a
+        number again could close a file another thread has opened since.
+        """
+        if self.ending is not None:
+            return self.ending
+        with contextlib.suppress(OSError):
+            os.close(self.request_fd)
         try:
             self.process.wait(timeout=grace_seconds)
         except subprocess.TimeoutExpired:
@@ -267,13 +273,14 @@ class SandboxProcess:
             os.close(self.answer_fd)
         self.stdout.join(timeout=5)
         self.stderr.join(timeout=5)
-        return Ending(
+        self.ending = Ending(
             self.process.returncode,
             self.failure or describe_exit(self.process.returncode),
             killed,
             self.stdout.text(),
             self.stderr.text(),
         )
+        return self.ending
 
     def __enter__(self) -> SandboxProcess:
         return self

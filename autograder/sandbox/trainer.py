@@ -90,7 +90,10 @@ class TrainerRun:
         self.framework, self.spec = framework, spec
         self.started = time.monotonic()
         self.deadline = self.started + timeout_seconds
+        # Raw pipe ends, each closed exactly once: a second close of a number the
+        # kernel has since handed to another thread's file would close that file.
         self.read_end, write_end = os.pipe()
+        errors_read, errors_write = os.pipe()
         environment = {
             **{name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
             "PYTHONPATH": str(MEASURE_DIR.parents[1]),
@@ -115,12 +118,13 @@ class TrainerRun:
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=errors_write,
             pass_fds=[write_end],
             env=environment,
         )
         os.close(write_end)
-        self.errors = CappedReader(self.process.stderr.fileno(), 64 * 1024)
+        os.close(errors_write)
+        self.errors = CappedReader(errors_read, 64 * 1024)  # the reader closes its end
         self.errors.start()
         self.process.stdin.write(json.dumps({**spec, "threads": torch_threads}).encode())
         self.process.stdin.close()
@@ -136,8 +140,7 @@ class TrainerRun:
                 f"{self.errors.text()[-1500:]}"
             ) from None
         finally:
-            with contextlib.suppress(OSError):
-                os.close(self.read_end)
+            self._close_read_end()
         self.process.wait(timeout=60)
         self.errors.join(timeout=5)
         info = Checked(message.header.get("info", {}), where="trainer").value
@@ -147,8 +150,13 @@ class TrainerRun:
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
-        with contextlib.suppress(OSError):
-            os.close(self.read_end)
+        self._close_read_end()
+
+    def _close_read_end(self) -> None:
+        if self.read_end is not None:
+            read_end, self.read_end = self.read_end, None
+            with contextlib.suppress(OSError):
+                os.close(read_end)
 
 
 def cache_path(
