@@ -56,6 +56,36 @@ class GradingOptions:
         return dataclasses.asdict(self)
 
 
+def dataset_dir(environ: dict[str, str]) -> Path:
+    """The Fashion-MNIST folder named by ``FASHION_MNIST_DIR``, with its four files.
+
+    Checked before any grader starts, so a missing dataset is one message for the
+    instructor, never a failure per student.
+    """
+    value = environ.get("FASHION_MNIST_DIR")
+    if not value:
+        raise ValueError(
+            "FASHION_MNIST_DIR is not set: point it at the folder with the four "
+            "Fashion-MNIST IDX files (train-images-idx3-ubyte.gz and the rest) before grading."
+        )
+    data_dir = Path(value).expanduser().resolve()
+    if not data_dir.is_dir():
+        raise ValueError(f"FASHION_MNIST_DIR={value} is not a folder: point it at the dataset.")
+    stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+    stems += ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    missing = [
+        stem
+        for stem in stems
+        if not any((data_dir / f"{stem}{suffix}").is_file() for suffix in (".gz", ""))
+    ]
+    if missing:
+        raise ValueError(
+            f"FASHION_MNIST_DIR={value} lacks {', '.join(missing)} (.gz or raw): "
+            "copy the four IDX files (train-images-idx3-ubyte.gz ...) there."
+        )
+    return data_dir
+
+
 @dataclass(frozen=True)
 class GradingContext:
     """Paths, device, isolation and limits of one grader process."""
@@ -79,12 +109,7 @@ class GradingContext:
         # The grader's NumPy work is many small products: one BLAS thread is fastest, and
         # leaves the other cores to the sandboxes and trainers running beside it.
         threadpoolctl.threadpool_limits(limits=1, user_api="blas")
-        value = environ.get("FASHION_MNIST_DIR")
-        if not value:
-            raise ValueError("Set FASHION_MNIST_DIR to the Fashion-MNIST folder before grading.")
-        data_dir = Path(value).expanduser().resolve()
-        if not data_dir.is_dir():
-            raise ValueError(f"FASHION_MNIST_DIR={value} is not a folder.")
+        data_dir = dataset_dir(environ)
         cache = environ.get("MLPKIT_GRADER_CACHE")
         cache_dir = Path(cache) if cache else Path.home() / ".cache" / "mlpkit" / "grader"
         return cls(

@@ -18,6 +18,7 @@ files are written from those JSON files at the end of every run.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from autograder.context import GradingOptions
+from autograder.context import GradingOptions, dataset_dir
 from autograder.export.gradescope import gradescope_results
 from autograder.export.tables import (
     read_class_results,
@@ -173,6 +174,7 @@ def grade_class(
     jobs = discover_all(folders, assignment=assignment, notebooks=selected, options=options)
     if not scheduler:  # refuse before any grader starts (Dask workers check on their host)
         require_isolation(allow_weak=options.allow_weak_isolation)
+        dataset_dir(dict(os.environ))
     output = Path(output)
     pending, skipped = split_done(jobs, output, force=force)
     run = ClassRun(output=output, skipped=skipped)

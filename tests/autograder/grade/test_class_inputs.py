@@ -14,7 +14,7 @@ from autograder.export.tables import grades_csv, read_student_result, write_stud
 from autograder.grade.devices import parse_nvidia_smi, visible_gpus, worker_environments
 from autograder.grade.job import RESULT_SCHEMA
 from autograder.grade.submissions import assignment_notebooks, discover
-from tests.conftest import REPO_ROOT, SOLUTIONS_DIR
+from tests.conftest import DATA_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 ASSIGNMENT = "mlp-fashion-mnist"
 RELEASE_DIR = REPO_ROOT / "assignments" / ASSIGNMENT
@@ -95,6 +95,37 @@ def test_bad_input_is_one_clear_error(tmp_path, capsys, arguments, message) -> N
     error = capsys.readouterr().err
     assert error.startswith("error: ") and message in error
     assert len(error.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("dataset", "message"),
+    [
+        (None, "FASHION_MNIST_DIR is not set"),
+        ("{missing}", "is not a folder"),
+        ("{partial}", "lacks t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"),
+    ],
+    ids=["unset", "not-a-folder", "test-files-missing"],
+)
+def test_a_missing_dataset_stops_the_class_before_any_grader(
+    tmp_path, capsys, monkeypatch, dataset, message
+) -> None:
+    (tmp_path / "one").mkdir()
+    shutil.copyfile(SOLUTIONS_DIR / EXPLORATION, tmp_path / "one" / EXPLORATION)
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        shutil.copyfile(DATA_DIR / name, partial / name)
+    if dataset is None:
+        monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    else:
+        values = {"missing": tmp_path / "missing", "partial": partial}
+        monkeypatch.setenv("FASHION_MNIST_DIR", dataset.format(**values))
+    output = tmp_path / "out"
+    assert run(["grade", str(tmp_path / "one"), "--output", str(output), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and message in error
+    assert len(error.strip().splitlines()) == 1
+    assert not (output / "students").exists() or not any((output / "students").iterdir())
 
 
 def test_gradebook_import_needs_graded_students(tmp_path, capsys) -> None:
