@@ -9,8 +9,8 @@ What is compared (issue 15), per framework, at 1 and 2 threads:
   ``NLLLoss`` and a hand-written loop. Keras: ``Sequential([Rescaling(1/255),
   Flatten(), Dense... relu, Dense(10, softmax)])`` + ``fit(validation_split=0.2)``.
 - **kit**: the code the notebooks should hold: notebook 03's graded cells as they are,
-  on device-resident batches (``mlpkit.TensorBatches``); notebook 02's, with
-  ``compile_model`` from ``recommended_02.py`` (``steps_per_execution``).
+  on device-resident batches (``mlpkit.TensorBatches``); notebook 02's, whose
+  ``compile_model`` sets ``steps_per_execution=32``.
 - **limit**: the epoch's matrix products alone, timed on the spot in the same
   framework with the model's shapes (Adam's best config, batch 128): forward and
   both gradients over 48,000 training images, forward over 12,000 validation

@@ -3,8 +3,8 @@
 Three things train in turn, epoch by epoch, in this one process: the seed's
 recipe exactly as it was written (``Sequential([Rescaling(1/255), Flatten(),
 Dense... relu, Dense(10, softmax)])``, ``fit(x, y, validation_split=0.2)``), the
-kit's recommended notebook 02 code (its ``create_model`` and ``train_model``, with
-``compile_model`` from ``recommended_02.py``), and the GEMM-bound limit: the epoch's
+kit's notebook 02 code (its ``create_model``, ``compile_model`` with
+``steps_per_execution=32``, and ``train_model``), and the GEMM-bound limit: the epoch's
 matrix products alone, as TensorFlow computes them. Each ``fit`` runs whole, in a
 thread of its own, and a callback hands a baton on at every epoch boundary, so the
 three alternate without splitting any ``fit`` into pieces (a fresh ``fit`` per epoch
@@ -99,23 +99,22 @@ def seed_recipe(config: dict, x_train, y_train, epochs: int, callback) -> None:
 
 
 def kit_recipe(config: dict, x_train, y_train, epochs: int, callback) -> None:
-    """Notebook 02's create_model and train_model, with the recommended compile_model."""
+    """Notebook 02's create_model, compile_model and train_model, as the solution holds them."""
     import contextlib
     import io
 
     import keras
     import numpy as np
-    import recommended_02
 
     import mlpkit
     from mlpkit.notebook_code import load_cells
 
     notebook = load_cells(
         NOTEBOOK_02,
-        ["create_model", "train_model"],
+        ["create_model", "compile_model", "train_model"],
         namespace={"keras": keras, "np": np, "mlpkit": mlpkit},
     )
-    model = recommended_02.compile_model(notebook.create_model(config), config)
+    model = notebook.compile_model(notebook.create_model(config), config)
     with contextlib.redirect_stdout(io.StringIO()):  # verbose=2 prints one line per epoch
         notebook.train_model(model, x_train, y_train, {**config, "epochs": epochs}, [callback])
 

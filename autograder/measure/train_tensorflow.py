@@ -72,6 +72,7 @@ def train(spec: dict) -> tuple[list[np.ndarray], dict]:
     model.compile(
         optimizer=OPTIMIZERS[spec["optimizer"]["kind"]](spec["optimizer"]["hyperparameters"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=spec["loss"] == "from_logits"),
+        steps_per_execution=32,  # the same steps and weights as 1, with less Python per step
     )
     started = time.perf_counter()
     model.fit(

@@ -753,6 +753,24 @@ def train_model(model, x_train, y_train, config, callbacks=None):
         },
         lost={"check_train_model", "check_tensorflow_accuracy"},
     ),
+    scenario(  # honest: the seed's plain compile (the solution adds steps_per_execution=32)
+        "tensorflow-plain-compile-one-step-per-execution",
+        TENSORFLOW,
+        {
+            "compile_model": """
+def compile_model(model, config):
+    name = config["optimizer"]
+    if name == "sgd":
+        optimizer = keras.optimizers.SGD(learning_rate=config["learning_rate"], momentum=config["momentum"])
+    elif name == "adam":
+        optimizer = keras.optimizers.Adam(learning_rate=config["learning_rate"], beta_1=config["beta_1"], beta_2=config["beta_2"])
+    else:
+        optimizer = keras.optimizers.RMSprop(learning_rate=config["learning_rate"], rho=config["rho"], momentum=config["momentum"])
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model
+"""
+        },
+    ),
     scenario(
         "tensorflow-pixels-not-scaled-in-the-model",
         TENSORFLOW,
