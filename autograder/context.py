@@ -23,6 +23,7 @@ import threadpoolctl
 import yaml
 
 from autograder.sandbox.isolation import Isolation, SandboxLimits, require_isolation
+from mlpkit.data import missing_files
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "mlp-fashion-mnist"
@@ -71,13 +72,7 @@ def dataset_dir(environ: dict[str, str]) -> Path:
     data_dir = Path(value).expanduser().resolve()
     if not data_dir.is_dir():
         raise ValueError(f"FASHION_MNIST_DIR={value} is not a folder: point it at the dataset.")
-    stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-    stems += ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-    missing = [
-        stem
-        for stem in stems
-        if not any((data_dir / f"{stem}{suffix}").is_file() for suffix in (".gz", ""))
-    ]
+    missing = missing_files(data_dir)
     if missing:
         raise ValueError(
             f"FASHION_MNIST_DIR={value} lacks {', '.join(missing)} (.gz or raw): "

@@ -136,7 +136,8 @@ def _file_in(directory: Path, stem: str) -> Path | None:
     return None
 
 
-def _missing_files(directory: Path) -> list[str]:
+def missing_files(directory: Path) -> list[str]:
+    """The file stems of the four IDX files that ``directory`` lacks (.gz or raw)."""
     return [stem for stem in FILE_NAMES.values() if _file_in(directory, stem) is None]
 
 
@@ -205,7 +206,7 @@ def _read_directory(directory: Path, signature: tuple) -> tuple[np.ndarray, ...]
     files = [_file_in(directory, stem) for stem in FILE_NAMES.values()]
     if any(path is None for path in files):
         raise DatasetError(
-            f"{directory} lacks {', '.join(_missing_files(directory))}. Fix: put the four "
+            f"{directory} lacks {', '.join(missing_files(directory))}. Fix: put the four "
             f"Fashion-MNIST files there, or point FASHION_MNIST_DIR at a folder that holds them."
         )
     if (directory / CHECKSUM_FILE).is_file():
@@ -241,7 +242,7 @@ def find_dataset_dir(settings: Settings) -> tuple[Path, str] | None:
     """
     if settings.data_dir is not None:
         directory = Path(settings.data_dir).expanduser()
-        missing = _missing_files(directory) if directory.is_dir() else None
+        missing = missing_files(directory) if directory.is_dir() else None
         if missing is None or missing:
             problem = "is not a folder" if missing is None else f"lacks {', '.join(missing)}"
             raise DatasetError(
@@ -260,7 +261,7 @@ def find_dataset_dir(settings: Settings) -> tuple[Path, str] | None:
     )
     for directory, label in candidates:
         directory = directory.expanduser()
-        if directory.is_dir() and not _missing_files(directory):
+        if directory.is_dir() and not missing_files(directory):
             return directory, f"{label}: {directory}"
     return None
 
