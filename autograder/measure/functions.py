@@ -21,11 +21,15 @@ CASES = 5
 
 
 def class_counts(session: Session) -> dict[str, Any]:
-    """``class_counts`` on random label arrays (some classes absent, two dtypes)."""
+    """``class_counts`` on random labels: some classes absent (the last, the first), two dtypes."""
     generator = session.generator
     inputs, arrays, expected = [], [], []
     for case in range(CASES):
-        present = generator.choice(10, size=int(generator.integers(2, 10)), replace=False)
+        # Case 0 never holds the last class and case 1 never the first, so an answer that
+        # drops trailing or leading zero counts fails on every run, not only on some draws.
+        pool = {0: np.arange(9), 1: np.arange(1, 10)}.get(case, np.arange(10))
+        size = int(generator.integers(2, len(pool)))
+        present = generator.choice(pool, size=size, replace=False)
         labels = generator.choice(present, size=int(generator.integers(1, 400)))
         labels = labels.astype(np.uint8 if case % 2 else np.int64)
         inputs.append({"index": len(arrays)})
@@ -50,12 +54,26 @@ def class_counts(session: Session) -> dict[str, Any]:
     return {"cases": cases, "expected_cases": CASES}
 
 
+def _accuracy_pair(generator: np.random.Generator, case: int) -> tuple[float, float]:
+    """Train and validation accuracies at least 0.01 apart; case 0 overfits, case 1 underfits.
+
+    So a gap of the wrong sign, or its absolute value, fails on every run.
+    """
+    while True:
+        low, high = sorted(float(value) for value in generator.uniform(0.6, 0.99, 2).round(4))
+        if high - low >= 0.01:
+            break
+    if case == 0 or (case > 1 and generator.random() < 0.5):
+        return high, low
+    return low, high
+
+
 def generalisation_gap(session: Session) -> dict[str, Any]:
     """``generalisation_gap`` on saved-result dicts with random accuracies (gaps of both signs)."""
     generator = session.generator
     inputs, expected = [], []
-    for _ in range(CASES):
-        train, val = (float(value) for value in generator.uniform(0.6, 0.99, size=2).round(4))
+    for case in range(CASES):
+        train, val = _accuracy_pair(generator, case)
         losses = generator.uniform(0.2, 0.6, size=2).round(4)
         result = {
             "framework": str(generator.choice(["tensorflow", "pytorch"])),
