@@ -127,7 +127,7 @@ def read_idx(path: Path | str) -> np.ndarray:
     return array
 
 
-def _file_in(directory: Path, stem: str) -> Path | None:
+def dataset_file(directory: Path, stem: str) -> Path | None:
     """The gzipped file if present (checksums refer to it), else the raw one, else None."""
     for name in (f"{stem}.gz", stem):
         candidate = directory / name
@@ -138,7 +138,7 @@ def _file_in(directory: Path, stem: str) -> Path | None:
 
 def missing_files(directory: Path) -> list[str]:
     """The file stems of the four IDX files that ``directory`` lacks (.gz or raw)."""
-    return [stem for stem in FILE_NAMES.values() if _file_in(directory, stem) is None]
+    return [stem for stem in FILE_NAMES.values() if dataset_file(directory, stem) is None]
 
 
 def _file_digest(path: Path, algorithm: str) -> str:
@@ -203,7 +203,7 @@ def _check_split(split: str, images: np.ndarray, labels: np.ndarray, files: list
 @functools.lru_cache(maxsize=4)
 def _read_directory(directory: Path, signature: tuple) -> tuple[np.ndarray, ...]:
     """Read and check the four files once per process; ``signature`` re-reads edited files."""
-    files = [_file_in(directory, stem) for stem in FILE_NAMES.values()]
+    files = [dataset_file(directory, stem) for stem in FILE_NAMES.values()]
     if any(path is None for path in files):
         raise DatasetError(
             f"{directory} lacks {', '.join(missing_files(directory))}. Fix: put the four "
@@ -219,7 +219,7 @@ def _read_directory(directory: Path, signature: tuple) -> tuple[np.ndarray, ...]
 
 def _signature(directory: Path) -> tuple:
     """Names, sizes and mtimes of the files read, so a replaced file is not served stale."""
-    paths = [_file_in(directory, stem) for stem in FILE_NAMES.values()]
+    paths = [dataset_file(directory, stem) for stem in FILE_NAMES.values()]
     paths.append(directory / CHECKSUM_FILE)
     return tuple(
         (path.name, path.stat().st_size, path.stat().st_mtime_ns)
@@ -371,7 +371,7 @@ def prepare_torchvision_root(root: Path | str, *, settings: Settings | None = No
     raw_folder = Path(root).expanduser() / "FashionMNIST" / "raw"
     raw_folder.mkdir(parents=True, exist_ok=True)
     for stem in FILE_NAMES.values():
-        source = _file_in(dataset.source, stem)
+        source = dataset_file(dataset.source, stem)
         if source.suffix == ".gz":
             with gzip.open(source, "rb") as stream:
                 content = stream.read()
@@ -396,9 +396,10 @@ def load_training_data(settings: Settings | None = None) -> tuple[np.ndarray, np
     settings = load_settings() if settings is None else settings
     if settings.data_dir is not None:
         directory = Path(settings.data_dir).expanduser()
-        files = [_file_in(directory, FILE_NAMES[key]) for key in ("train_images", "train_labels")]
+        train_keys = ("train_images", "train_labels")
+        files = [dataset_file(directory, FILE_NAMES[key]) for key in train_keys]
         test_keys = ("test_images", "test_labels")
-        test_files = [_file_in(directory, FILE_NAMES[key]) for key in test_keys]
+        test_files = [dataset_file(directory, FILE_NAMES[key]) for key in test_keys]
         if all(files) and not any(test_files):
             images, labels = read_idx(files[0]), read_idx(files[1])
             _check_split("train", images, labels, files)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.sandbox.isolation import SANDBOX_CODE, SANDBOX_DATA, Mounts, gpu_devices
+from mlpkit.data import FILE_NAMES, dataset_file
 
 HOST_MODULES = (
     "protocol.py",
@@ -24,17 +25,17 @@ HOST_MODULES = (
     "host_pytorch.py",
     "host_tensorflow.py",
 )
-TRAINING_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+TRAINING_FILES = (FILE_NAMES["train_images"], FILE_NAMES["train_labels"])  # never the test set
 SANDBOX_DIR = Path(__file__).resolve().parent
 
 
 def _training_file(data_dir: Path, stem: str) -> Path:
-    for suffix in (".gz", ""):
-        if (data_dir / f"{stem}{suffix}").is_file():
-            return data_dir / f"{stem}{suffix}"
-    raise ValueError(
-        f"{data_dir} lacks {stem}(.gz); point FASHION_MNIST_DIR at the Fashion-MNIST folder."
-    )
+    found = dataset_file(data_dir, stem)
+    if found is None:
+        raise ValueError(
+            f"{data_dir} lacks {stem}(.gz); point FASHION_MNIST_DIR at the Fashion-MNIST folder."
+        )
+    return found
 
 
 @functools.cache
