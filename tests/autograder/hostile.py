@@ -213,6 +213,24 @@ def class_counts(labels):
         },
         nbgrader=True,
     ),
+    scenario(  # a plain mistake that random inputs holding class 9 used to let through
+        "exploration-counts-without-minlength",
+        EXPLORATION,
+        {"class_counts": "def class_counts(labels):\n    return np.bincount(np.asarray(labels))\n"},
+        lost={"check_class_counts"},
+    ),
+    scenario(  # passed whenever every random gap came out positive
+        "comparison-absolute-gap",
+        COMPARISON,
+        {
+            "generalisation_gap": """
+def generalisation_gap(result):
+    metrics = result["metrics"]
+    return abs(metrics["train_accuracy"] - metrics["val_accuracy"])
+"""
+        },
+        lost={"check_generalisation_gap"},
+    ),
     scenario(
         "comparison-answers-for-fixed-inputs",
         COMPARISON,
