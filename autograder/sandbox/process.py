@@ -10,7 +10,10 @@ command with:
 - rlimits set before ``exec`` (CPU seconds, processes, file size, no core files);
 - a watchdog that sums the resident memory of every process in the sandbox's
   pid namespace and kills the sandbox above its limit, and a hard wall deadline
-  that nothing inside can extend.
+  that nothing inside can extend. The deadline is a backstop, ``BACKSTOP_SECONDS``
+  after the notebook's own limit: the driver's per-request timeout, bounded by
+  that limit, always ends a hang first, so a hang gets the same message on an
+  idle machine and on a loaded one.
 
 ``close()`` kills bubblewrap and the namespace's first process, which takes every
 descendant with it (the kernel ends a pid namespace with its init), so nothing
@@ -37,6 +40,7 @@ from autograder.sandbox.isolation import Isolation, Mounts, SandboxLimits, sandb
 from autograder.sandbox.protocol import Message, read_message, write_message
 
 WATCH_SECONDS = 0.2
+BACKSTOP_SECONDS = 5.0  # the watchdog's deadline, after the notebook's limit
 SIGNAL_REASONS = {
     signal.SIGKILL: "was killed (out of memory?)",
     signal.SIGXCPU: "used up its CPU-time limit",
@@ -139,9 +143,10 @@ class SandboxProcess:
     ) -> None:
         self.isolation, self.limits = isolation, limits
         self.started = time.monotonic()
-        self.deadline = self.started + limits.wall_seconds
+        limit = self.started + limits.wall_seconds
         if deadline is not None:  # a restart never extends the notebook's own limit
-            self.deadline = min(self.deadline, deadline)
+            limit = min(limit, deadline)
+        self.deadline = limit + BACKSTOP_SECONDS
         self.failure: str | None = None
         self.ending: Ending | None = None
         request_read, self.request_fd = os.pipe()
