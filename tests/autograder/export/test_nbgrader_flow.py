@@ -79,8 +79,8 @@ def test_feedback_never_shows_hidden_test_code(course) -> None:
 
 
 def test_a_hanging_student_is_graded_and_the_next_one_too(course, tmp_path, monkeypatch) -> None:
-    """A cell that never ends is stopped by the sandbox's hard wall limit; both students
-    reach the gradebook."""
+    """A cell that never ends is stopped at the notebook's wall limit (the driver's timeout, the
+    sandbox's backstop behind it); both students reach the gradebook."""
     monkeypatch.setenv("MLPKIT_PROBE_WALL_SECONDS", "20")
     hanging = build_submission(
         EXPLORATION, "hangs-in-the-kernel", {"class_counts": "while True:\n    pass"}, tmp_path
