@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from mlpkit.config import validate_config
 from mlpkit.settings import load_settings
 from mlpkit.tracking import RunTracker
+from mlpkit.tuning.interrupt import InterruptGuard
 from mlpkit.tuning.space import SweepDefinition, make_pruner, make_sampler
 from mlpkit.tuning.worker import TrainingWorker
 
@@ -361,10 +362,11 @@ def run_study(
                 progress.set_postfix({definition.metric: f"{best.value:.4f}"}, refresh=False)
             progress.refresh()
 
+        guard = InterruptGuard()
         try:
-            with contextlib.nullcontext(worker) if shared_worker else worker:
+            with contextlib.nullcontext(worker) if shared_worker else worker, guard.installed():
                 study.optimize(
-                    objective,
+                    guard.guarded(objective),
                     n_trials=target - already,
                     callbacks=[
                         optuna.study.MaxTrialsCallback(target, states=FINISHED),
@@ -377,6 +379,7 @@ def run_study(
                 worker.close(immediately=True)
         finally:
             progress.close()
+        interrupted = interrupted or guard.requested  # Ctrl-C after the last trial's end
     write_results_table(study, table)
     best = best_trial(study)
     report = StudyReport(
