@@ -17,12 +17,14 @@ files are written from those JSON files at the end of every run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import signal
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,32 @@ from autograder.sandbox.workers import WorkerProcesses
 
 ResultCallback = Callable[[dict, "int | None"], None]
 FailureCallback = Callable[[GradingJob, str], None]
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WAIT_SECONDS = 0.2  # how often the waiting loop looks for Ctrl-C
+
+
+@contextlib.contextmanager
+def stop_signals_set(event: threading.Event) -> Iterator[None]:
+    """While the block runs, Ctrl-C and ``kill`` set ``event`` instead of raising.
+
+    A ``KeyboardInterrupt`` raised wherever the main thread happens to be can land
+    inside ``concurrent.futures``' waiting, which takes every future's lock in turn;
+    a lock left held stops the pool from ever shutting down (CI saw an interrupted
+    class run hang). The waiting loop checks the event between short waits instead,
+    and raises ``KeyboardInterrupt`` from one known place. Outside the main thread
+    signals cannot be handled, and nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    for number in STOP_SIGNALS:
+        signal.signal(number, lambda signum, frame: event.set())
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 @dataclass
@@ -119,16 +147,23 @@ def grade_locally(
             slots.put(environment)
 
     pool = ThreadPoolExecutor(max_workers=len(environments), thread_name_prefix="grading-slot")
+    stop_requested = threading.Event()
     try:
-        futures = {pool.submit(grade, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result, attempts = future.result()
-            except (WorkerLostError, GraderError, OSError) as error:
-                on_failure(job, str(error))
-                continue
-            on_result(result, attempts)
+        with stop_signals_set(stop_requested):
+            futures = {pool.submit(grade, job): job for job in jobs}
+            waiting = set(futures)
+            while waiting:
+                done, waiting = wait(waiting, timeout=WAIT_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = futures[future]
+                    try:
+                        result, attempts = future.result()
+                    except (WorkerLostError, GraderError, OSError) as error:
+                        on_failure(job, str(error))
+                        continue
+                    on_result(result, attempts)
+                if stop_requested.is_set():
+                    raise KeyboardInterrupt
     except BaseException:
         stopping.set()  # interrupted: start nothing new, stop what runs, keep what finished
         pool.shutdown(wait=False, cancel_futures=True)
