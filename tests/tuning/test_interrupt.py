@@ -12,6 +12,14 @@ from mlpkit.tuning.interrupt import InterruptGuard
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 
+@pytest.fixture(autouse=True)
+def terminal_ctrl_c():
+    """Python's own Ctrl-C handler, as in a terminal (earlier tests' libraries may set theirs)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 class CtrlCWhileRecording(optuna.storages.InMemoryStorage):
     """A storage that receives Ctrl-C while it records the first finished trial."""
 
